@@ -1,0 +1,1 @@
+"""buergerbot: an open-source assistant for citizens' questions to a city administration."""

