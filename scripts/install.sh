@@ -34,7 +34,7 @@ step 4 "Rasa Open Source 3.6.21 und rasa-sdk 3.6.2 installieren"
 "${PIP[@]}" install --progress-bar off --no-deps --ignore-requires-python -r requirements/rasa.txt
 
 step 5 "buergerbot selbst installieren (editierbar)"
-"${PIP[@]}" install --progress-bar off --no-deps --no-build-isolation -e .
+"${PIP[@]}" install --progress-bar off --no-deps -e .
 
 echo "$(( $(date +%s) - start ))" > .venv/.install-seconds
 touch .venv/.installed

@@ -1,0 +1,122 @@
+"""HTTP handlers of the public chat API (``/api/v1``) and ``/health``. Handlers only validate
+and delegate; the chat logic lives in :mod:`bot.gateway.chat`."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+from typing import Any
+
+from aiohttp import web
+
+from bot.gateway import keys
+from bot.gateway.chat import handoff_view
+from bot.gateway.dialogue import DialogueUnavailable
+from bot.gateway.errors import ApiError
+
+CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MAX_TEXT = 2000
+MAX_BODY = 16 * 1024
+
+routes = web.RouteTableDef()
+
+
+def _conversation_id(value: Any) -> str:
+    if not isinstance(value, str) or not CONVERSATION_ID.fullmatch(value):
+        raise ApiError(400, "invalid-conversation-id",
+                       "Die conversation_id muss aus 1 bis 64 Zeichen A-Z, a-z, 0-9, _ oder - "
+                       "bestehen.")
+    return value
+
+
+def _text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise ApiError(400, "invalid-text", "Das Feld text muss eine Zeichenkette sein.")
+    if not value.strip():
+        raise ApiError(400, "empty-text", "Bitte geben Sie eine Nachricht ein.")
+    if len(value) > MAX_TEXT:
+        raise ApiError(400, "text-too-long",
+                       f"Die Nachricht ist zu lang (höchstens {MAX_TEXT} Zeichen).")
+    if "\x00" in value:
+        raise ApiError(400, "invalid-text", "Die Nachricht enthält ungültige Zeichen.")
+    return value.strip()
+
+
+async def _json_body(request: web.Request) -> dict[str, Any]:
+    if request.content_type != "application/json":
+        raise ApiError(415, "unsupported-media-type",
+                       "Bitte senden Sie die Anfrage als JSON (Content-Type: application/json).")
+    if request.content_length is not None and request.content_length > MAX_BODY:
+        raise ApiError(413, "payload-too-large", "Die Anfrage ist zu groß.")
+    raw = await request.content.read(MAX_BODY + 1)
+    if len(raw) > MAX_BODY:
+        raise ApiError(413, "payload-too-large", "Die Anfrage ist zu groß.")
+    try:
+        body = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ApiError(400, "malformed-json", "Die Anfrage ist kein gültiges JSON.") from err
+    if not isinstance(body, dict):
+        raise ApiError(400, "malformed-json", "Die Anfrage muss ein JSON-Objekt sein.")
+    return body
+
+
+@routes.post("/api/v1/chat")
+async def post_chat(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    for field in ("conversation_id", "text"):
+        if field not in body:
+            raise ApiError(400, "missing-field", f"Das Feld {field} fehlt.")
+    conversation_id = _conversation_id(body["conversation_id"])
+    text = _text(body["text"])
+    try:
+        result = await request.app[keys.CHAT].turn(conversation_id, text)
+    except DialogueUnavailable as err:
+        raise ApiError(503, "dialogue-unavailable",
+                       "Der Assistent ist gerade nicht erreichbar. Ihre Nachricht wurde "
+                       "gespeichert. Bitte versuchen Sie es in einigen Minuten erneut oder rufen "
+                       "Sie die Behördennummer 115 an.") from err
+    return web.json_response(result.to_api())
+
+
+@routes.get("/api/v1/conversations/{conversation_id}/messages")
+async def get_messages(request: web.Request) -> web.Response:
+    conversation_id = _conversation_id(request.match_info["conversation_id"])
+    raw_after = request.query.get("after", "0")
+    if not raw_after.isdigit() or len(raw_after) > 12:
+        raise ApiError(400, "invalid-after", "Der Parameter after muss eine ganze Zahl ≥ 0 sein.")
+    store = request.app[keys.STORE]
+    state = await store.conversation(conversation_id)
+    if state is None:
+        raise ApiError(404, "conversation-not-found", "Dieses Gespräch gibt es nicht.")
+    messages = await store.messages(conversation_id, after=int(raw_after))
+    return web.json_response({
+        "conversation_id": conversation_id,
+        "messages": [m.to_api() for m in messages],
+        "handoff": handoff_view(state.handoff_status, state.handoff_context),
+    })
+
+
+@routes.get("/health")
+async def health(request: web.Request) -> web.Response:
+    dialogue = request.app[keys.DIALOGUE]
+    store = request.app[keys.STORE]
+
+    async def database() -> tuple[str, bool, str]:
+        try:
+            await asyncio.wait_for(store.ping(), 2.0)
+            return "database", True, ""
+        except Exception as err:  # noqa: BLE001 - any failure means "down" for health
+            return "database", False, type(err).__name__
+
+    rasa, actions, db = await asyncio.gather(
+        dialogue.check_rasa(), dialogue.check_actions(), database())
+    components = {
+        "gateway": {"ok": True},
+        "rasa": {"ok": rasa.ok, **({"detail": rasa.detail} if rasa.detail else {})},
+        "action_server": {"ok": actions.ok, **({"detail": actions.detail} if actions.detail else {})},
+        "database": {"ok": db[1], **({"detail": db[2]} if db[2] else {})},
+    }
+    down = sorted(name for name, c in components.items() if not c["ok"])
+    body = {"status": "ok" if not down else "degraded", "down": down, "components": components}
+    return web.json_response(body, status=200 if not down else 503)

@@ -1,0 +1,52 @@
+"""The gateway's composition root: ``create_app(settings) -> web.Application``."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import structlog
+from aiohttp import web
+
+from bot.gateway import api, keys
+from bot.gateway.chat import ChatService
+from bot.gateway.dialogue import RasaClient
+from bot.gateway.errors import error_middleware
+from bot.settings import Settings
+from bot.store import Store
+
+log = structlog.get_logger(__name__)
+
+
+async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    settings.state_dir.mkdir(parents=True, exist_ok=True)
+    store = await Store.open(settings.db_url)
+    app[keys.STORE] = store
+    yield
+    await store.close()
+
+
+async def _dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
+    settings = app[keys.SETTINGS]
+    connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=30)
+    async with aiohttp.ClientSession(connector=connector) as session:
+        client = RasaClient(session, settings.rasa_url, settings.action_url, settings.rasa_timeout)
+        app[keys.DIALOGUE] = client
+        app[keys.CHAT] = ChatService(app[keys.STORE], client)
+        yield
+
+
+def create_app(settings: Settings) -> web.Application:
+    app = web.Application(middlewares=[error_middleware], client_max_size=64 * 1024)
+    app[keys.SETTINGS] = settings
+    app.cleanup_ctx.extend([_store_ctx, _dialogue_ctx])
+    app.add_routes(api.routes)
+    return app
+
+
+def serve(settings: Settings) -> None:
+    """Run the gateway in this process until SIGINT/SIGTERM."""
+    log.info("gateway.start", url=settings.gateway_url)
+    web.run_app(create_app(settings), host=settings.host, port=settings.gateway_port,
+                print=None, access_log=None, handle_signals=True)

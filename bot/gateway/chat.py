@@ -1,0 +1,85 @@
+"""Chat turns, independent of the transport: store, ask the dialogue engine, escalate."""
+
+from __future__ import annotations
+
+import asyncio
+import weakref
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+
+from bot.gateway.dialogue import RasaClient
+from bot.handoff.state import BOT_SILENT, HandoffStatus
+from bot.messages import BotMessage
+from bot.store import Store
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class ChatResult:
+    conversation_id: str
+    messages: tuple[BotMessage, ...]
+    handoff: dict[str, Any] | None
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "conversation_id": self.conversation_id,
+            "messages": [m.to_api() for m in self.messages],
+            "handoff": self.handoff,
+        }
+
+
+def handoff_view(status: HandoffStatus, context: dict[str, Any] | None) -> dict[str, Any] | None:
+    """The chat API's ``handoff`` field: null while the bot answers."""
+    if status is HandoffStatus.BOT:
+        return None
+    view: dict[str, Any] = {"status": status.value}
+    if context:
+        view.update({k: context[k] for k in ("reason", "summary", "services", "aspect")
+                     if k in context})
+    return view
+
+
+class ChatService:
+    def __init__(self, store: Store, dialogue: RasaClient) -> None:
+        self._store = store
+        self._dialogue = dialogue
+        # One turn at a time per conversation, so messages keep their order.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def _lock(self, conversation_id: str) -> asyncio.Lock:
+        lock = self._locks.get(conversation_id)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[conversation_id] = lock
+        return lock
+
+    async def turn(self, conversation_id: str, text: str, *, channel: str = "web") -> ChatResult:
+        """Handle one citizen message. Raises DialogueUnavailable (after storing the message)."""
+        async with self._lock(conversation_id):
+            state = await self._store.conversation(conversation_id)
+            status = state.handoff_status if state else HandoffStatus.BOT
+            await self._store.append(conversation_id, [("citizen", text, {})], channel=channel)
+            if status in BOT_SILENT:
+                # A person owns (or is about to own) the conversation: the bot stays silent.
+                log.info("gateway.chat.bot_silent", status=status.value)
+                return ChatResult(conversation_id, (),
+                                  handoff_view(status, state.handoff_context if state else None))
+            if status is HandoffStatus.CLOSED:
+                await self._store.set_handoff(conversation_id, HandoffStatus.BOT)
+            messages = await self._dialogue.send(conversation_id, text, {"channel": channel})
+            handoff = None
+            requests = [m.handoff for m in messages if m.handoff is not None]
+            if requests:
+                context = requests[0].to_wire()
+                new = await self._store.set_handoff(conversation_id, HandoffStatus.QUEUED, context)
+                handoff = handoff_view(new, context)
+                log.info("gateway.handoff.queued", reason=requests[0].reason)
+            await self._store.append(
+                conversation_id,
+                [("bot", m.text, m.to_api()) for m in messages if m.text or m.buttons],
+                channel=channel,
+            )
+            return ChatResult(conversation_id, tuple(messages), handoff)

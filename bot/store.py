@@ -1,0 +1,213 @@
+"""Conversations and their messages in SQL (SQLite by default, PostgreSQL through a DSN).
+
+SQLAlchemy Core with asyncio drivers (aiosqlite, asyncpg). The schema is versioned: each entry
+of ``MIGRATIONS`` runs once, in order, recorded in ``schema_version``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from bot.handoff.state import HandoffStatus, transition
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        """CREATE TABLE conversations (
+            id VARCHAR(64) PRIMARY KEY,
+            channel VARCHAR(16) NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            updated_at TIMESTAMP NOT NULL,
+            last_seq INTEGER NOT NULL DEFAULT 0,
+            handoff_status VARCHAR(32) NOT NULL DEFAULT 'bot',
+            handoff_context TEXT
+        )""",
+        """CREATE TABLE messages (
+            conversation_id VARCHAR(64) NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            seq INTEGER NOT NULL,
+            role VARCHAR(16) NOT NULL,
+            text TEXT NOT NULL,
+            payload TEXT,
+            created_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (conversation_id, seq)
+        )""",
+    ),
+)
+
+
+def async_url(url: str) -> str:
+    """Map a plain SQLAlchemy URL to its asyncio driver."""
+    if url.startswith("sqlite:///"):
+        return "sqlite+aiosqlite:///" + url[len("sqlite:///"):]
+    if url.startswith(("postgresql://", "postgres://")):
+        return "postgresql+asyncpg://" + url.split("://", 1)[1]
+    return url
+
+
+@dataclass(frozen=True, slots=True)
+class StoredMessage:
+    seq: int
+    role: str  # citizen | bot | staff | system
+    text: str
+    payload: dict[str, Any]
+    created_at: dt.datetime
+
+    def to_api(self) -> dict[str, Any]:
+        return {
+            "seq": self.seq,
+            "role": self.role,
+            "text": self.text,
+            "sources": self.payload.get("sources", []),
+            "buttons": self.payload.get("buttons", []),
+            "created_at": self.created_at.replace(tzinfo=dt.UTC).isoformat(),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class ConversationState:
+    id: str
+    handoff_status: HandoffStatus
+    handoff_context: dict[str, Any] | None
+    last_seq: int
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Store:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self._engine = engine
+
+    @classmethod
+    async def open(cls, url: str) -> Store:
+        engine = create_async_engine(async_url(url))
+        if engine.dialect.name == "sqlite":
+            sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        store = cls(engine)
+        await store.migrate()
+        return store
+
+    async def close(self) -> None:
+        await self._engine.dispose()
+
+    async def migrate(self) -> int:
+        async with self._engine.begin() as conn:
+            await conn.execute(sa.text(
+                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"))
+            current = (await conn.execute(
+                sa.text("SELECT MAX(version) FROM schema_version"))).scalar() or 0
+            for version, statements in enumerate(MIGRATIONS, start=1):
+                if version <= current:
+                    continue
+                for statement in statements:
+                    await conn.execute(sa.text(statement))
+                await conn.execute(sa.text("INSERT INTO schema_version VALUES (:v)"), {"v": version})
+            return len(MIGRATIONS)
+
+    async def ping(self) -> None:
+        async with self._engine.connect() as conn:
+            await conn.execute(sa.text("SELECT 1"))
+
+    @asynccontextmanager
+    async def _tx(self) -> AsyncIterator[AsyncConnection]:
+        async with self._engine.begin() as conn:
+            yield conn
+
+    async def conversation(self, conversation_id: str) -> ConversationState | None:
+        async with self._engine.connect() as conn:
+            row = (await conn.execute(sa.text(
+                "SELECT id, handoff_status, handoff_context, last_seq FROM conversations"
+                " WHERE id = :id"), {"id": conversation_id})).first()
+        if row is None:
+            return None
+        return ConversationState(
+            id=row[0], handoff_status=HandoffStatus(row[1]),
+            handoff_context=json.loads(row[2]) if row[2] else None, last_seq=row[3])
+
+    async def append(
+        self,
+        conversation_id: str,
+        items: list[tuple[str, str, dict[str, Any]]],
+        *,
+        channel: str = "web",
+    ) -> list[int]:
+        """Append ``(role, text, payload)`` messages atomically; return their sequence numbers."""
+        now = _now()
+        async with self._tx() as conn:
+            await self._ensure(conn, conversation_id, channel, now)
+            # Bumping last_seq first takes the row lock (PostgreSQL) or the write lock (SQLite),
+            # so concurrent appends to one conversation get distinct, gap-free numbers.
+            row = (await conn.execute(sa.text(
+                "UPDATE conversations SET last_seq = last_seq + :n, updated_at = :now"
+                " WHERE id = :id RETURNING last_seq"),
+                {"n": len(items), "now": now, "id": conversation_id})).first()
+            assert row is not None
+            first = row[0] - len(items) + 1
+            seqs = list(range(first, row[0] + 1))
+            if items:
+                await conn.execute(sa.text(
+                    "INSERT INTO messages (conversation_id, seq, role, text, payload, created_at)"
+                    " VALUES (:cid, :seq, :role, :text, :payload, :now)"),
+                    [{"cid": conversation_id, "seq": s, "role": role, "text": text,
+                      "payload": json.dumps(payload, ensure_ascii=False), "now": now}
+                     for s, (role, text, payload) in zip(seqs, items, strict=True)])
+            return seqs
+
+    async def messages(self, conversation_id: str, after: int = 0,
+                       limit: int = 500) -> list[StoredMessage]:
+        async with self._engine.connect() as conn:
+            rows = (await conn.execute(sa.text(
+                "SELECT seq, role, text, payload, created_at FROM messages"
+                " WHERE conversation_id = :id AND seq > :after ORDER BY seq LIMIT :limit"),
+                {"id": conversation_id, "after": after, "limit": limit})).all()
+        return [StoredMessage(seq=r[0], role=r[1], text=r[2],
+                              payload=json.loads(r[3]) if r[3] else {},
+                              created_at=_as_datetime(r[4])) for r in rows]
+
+    async def set_handoff(self, conversation_id: str, target: HandoffStatus,
+                          context: dict[str, Any] | None = None) -> HandoffStatus:
+        """Move the conversation's handoff state; raise IllegalTransition on a forbidden move."""
+        async with self._tx() as conn:
+            await self._ensure(conn, conversation_id, "web", _now())
+            row = (await conn.execute(sa.text(
+                "SELECT handoff_status FROM conversations WHERE id = :id"),
+                {"id": conversation_id})).first()
+            assert row is not None
+            new = transition(HandoffStatus(row[0]), target)
+            await conn.execute(sa.text(
+                "UPDATE conversations SET handoff_status = :s, handoff_context ="
+                " COALESCE(:ctx, handoff_context), updated_at = :now WHERE id = :id"),
+                {"s": new.value, "ctx": json.dumps(context, ensure_ascii=False) if context else None,
+                 "now": _now(), "id": conversation_id})
+            return new
+
+    @staticmethod
+    async def _ensure(conn: AsyncConnection, conversation_id: str, channel: str,
+                      now: dt.datetime) -> None:
+        await conn.execute(sa.text(
+            "INSERT INTO conversations (id, channel, created_at, updated_at)"
+            " VALUES (:id, :ch, :now, :now) ON CONFLICT (id) DO NOTHING"),
+            {"id": conversation_id, "ch": channel, "now": now})
+
+
+def _as_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value
+    return dt.datetime.fromisoformat(str(value))
+
+
+def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    cursor = dbapi_conn.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
