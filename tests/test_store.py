@@ -1,0 +1,55 @@
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import pytest
+
+from bot.handoff.state import HandoffStatus, IllegalTransition
+from bot.store import Store
+
+
+@pytest.fixture
+async def store(tmp_path: Path):
+    s = await Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+    yield s
+    await s.close()
+
+
+async def test_append_numbers_messages_per_conversation(store: Store) -> None:
+    assert await store.append("a", [("citizen", "Hallo", {})]) == [1]
+    assert await store.append("a", [("bot", "Guten Tag", {"sources": []}),
+                                    ("bot", "Wie kann ich helfen?", {})]) == [2, 3]
+    assert await store.append("b", [("citizen", "Hi", {})]) == [1]
+    texts = [(m.seq, m.role, m.text) for m in await store.messages("a")]
+    assert texts == [(1, "citizen", "Hallo"), (2, "bot", "Guten Tag"),
+                     (3, "bot", "Wie kann ich helfen?")]
+
+
+async def test_concurrent_appends_get_distinct_sequence_numbers(store: Store) -> None:
+    results = await asyncio.gather(*(store.append("c", [("citizen", f"m{i}", {})])
+                                     for i in range(20)))
+    seqs = sorted(s for r in results for s in r)
+    assert seqs == list(range(1, 21))
+    assert len(await store.messages("c")) == 20
+
+
+async def test_handoff_transitions_are_checked(store: Store) -> None:
+    await store.append("h", [("citizen", "Ich will einen Menschen", {})])
+    assert await store.set_handoff("h", HandoffStatus.QUEUED, {"reason": "explicit_request"}) \
+        is HandoffStatus.QUEUED
+    with pytest.raises(IllegalTransition):
+        await store.set_handoff("h", HandoffStatus.QUEUED)
+    state = await store.conversation("h")
+    assert state is not None and state.handoff_context == {"reason": "explicit_request"}
+
+
+async def test_data_survives_reopen_and_migrations_run_once(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'db.sqlite'}"
+    first = await Store.open(url)
+    await first.append("p", [("citizen", "bleibt", {"x": 1})])
+    await first.close()
+    second = await Store.open(url)
+    assert [m.payload for m in await second.messages("p")] == [{"x": 1}]
+    assert await second.migrate() == 1
+    await second.close()
