@@ -94,6 +94,9 @@ def ensure_model(settings: Settings, *, force: bool = False,
 
 
 def _is_progress_line(line: str) -> bool:
-    keys = ("Starting to train component", "Finished training component", "Epochs:",
-            "Your Rasa model is trained", "Training NLU", "Training Core", "Error", "error:")
-    return any(k in line for k in keys) and "%|" not in line[:20]
+    """Lines worth showing from Rasa's chatty training output."""
+    if "Epochs:" in line:  # tqdm redraws; show only finished bars
+        return "100%" in line
+    keys = ("Starting to train component", "Finished training component",
+            "Your Rasa model is trained", "Error", "error:")
+    return any(k in line for k in keys)
