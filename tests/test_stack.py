@@ -1,0 +1,156 @@
+"""The whole stack, for real: `buergerbot run` with Rasa, action server and gateway.
+
+Uses <repo>/var/test-stack as state dir so the trained model and indexes are reused between runs
+(their fingerprints decide whether they are stale). The first run trains (minutes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import MUNICH, REPO, free_port
+
+pytestmark = pytest.mark.slow
+
+STATE = REPO / "var" / "test-stack"
+STARTUP_LIMIT = 1800  # includes a first training run on a 2-core CI machine
+
+
+@dataclass
+class Stack:
+    proc: subprocess.Popen[bytes]
+    url: str
+    state: Path
+    log: Path
+
+    def children(self) -> dict[str, dict]:
+        status = json.loads((self.state / "run" / "supervisor.json").read_text())
+        return status["children"]
+
+    def chat(self, cid: str, text: str) -> requests.Response:
+        return requests.post(f"{self.url}/api/v1/chat", json={"conversation_id": cid, "text": text},
+                             timeout=30)
+
+    def health(self) -> requests.Response:
+        return requests.get(f"{self.url}/health", timeout=5)
+
+    def stop(self) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        return self.proc.wait(60)
+
+
+def wait_until(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None,
+               log: Path | None = None) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log else ""
+            raise AssertionError(f"buergerbot run exited ({proc.returncode}) before {what}:\n{tail}")
+        try:
+            if predicate():
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def start_stack(extra: list[str], log_name: str) -> Stack:
+    port = free_port()
+    log = STATE / f"{log_name}.log"
+    STATE.mkdir(parents=True, exist_ok=True)
+    cmd = [sys.executable, "-m", "bot.cli", "run", "--state-dir", str(STATE), "--port", str(port),
+           "--rasa-port", str(free_port()), "--action-port", str(free_port()), *extra]
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore")
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+    stack = Stack(proc, f"http://127.0.0.1:{port}", STATE, log)
+    wait_until(lambda: stack.health().status_code == 200, STARTUP_LIMIT, "a healthy stack",
+               proc, log)
+    return stack
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    # A zombie is gone for our purposes.
+    stat = Path(f"/proc/{pid}/stat")
+    return stat.exists() and stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
+
+
+@pytest.fixture(scope="module")
+def stack() -> Iterator[Stack]:
+    s = start_stack([], "musterstadt")
+    yield s
+    s.stop()
+
+
+def test_passport_question_is_answered_in_german_with_its_source(stack: Stack) -> None:
+    resp = stack.chat("stack-passport", "Was brauche ich für einen Reisepass?")
+    assert resp.status_code == 200, resp.text
+    body = resp.json()
+    assert body["conversation_id"] == "stack-passport"
+    assert body["handoff"] is None
+    texts = " ".join(m["text"] for m in body["messages"])
+    assert "Reisepass" in texts
+    sources = [s["service_id"] for m in body["messages"] for s in m["sources"]]
+    assert "reisepass" in sources
+    history = requests.get(f"{stack.url}/api/v1/conversations/stack-passport/messages",
+                           timeout=5).json()["messages"]
+    assert history[0]["role"] == "citizen" and history[1]["role"] == "bot"
+
+
+def test_explicit_request_for_a_person_sets_the_handoff_field(stack: Stack) -> None:
+    body = stack.chat("stack-human", "Ich möchte mit einem Menschen sprechen").json()
+    assert body["handoff"] is not None
+    assert body["handoff"]["status"] == "queued"
+    # While queued, the bot stays silent.
+    again = stack.chat("stack-human", "Hallo?").json()
+    assert again["messages"] == [] and again["handoff"]["status"] == "queued"
+
+
+def test_crashed_child_is_restarted_and_reported_in_health(stack: Stack) -> None:
+    before = stack.children()["action_server"]
+    os.killpg(before["pid"], signal.SIGKILL)
+    wait_until(lambda: "action_server" in stack.health().json()["down"], 30,
+               "health to report the action server down")
+    wait_until(lambda: stack.health().status_code == 200, 180, "the action server to come back")
+    after = stack.health().json()["components"]["action_server"]
+    assert after["restarts"] == before["restarts"] + 1
+    assert stack.children()["action_server"]["pid"] != before["pid"]
+    resp = stack.chat("stack-after-crash", "Was kostet ein Personalausweis?")
+    assert resp.status_code == 200 and resp.json()["messages"]
+
+
+def test_sigterm_stops_every_child(stack: Stack) -> None:
+    pids = [c["pid"] for c in stack.children().values()]
+    assert all(pid_alive(p) for p in pids)
+    assert stack.stop() == 0
+    wait_until(lambda: not any(pid_alive(p) for p in pids), 15, "all children to exit")
+
+
+def test_munich_catalogue_cites_the_munich_passport_service() -> None:
+    if not (MUNICH / "services_de.json").is_file():
+        pytest.skip("Munich catalogue not found next to the repository (../shared)")
+    s = start_stack(["--catalogue", str(MUNICH)], "muenchen")
+    try:
+        body = s.chat("munich-passport", "Was brauche ich für einen Reisepass?").json()
+        sources = [src["service_id"] for m in body["messages"] for src in m["sources"]]
+        assert "1063453" in sources, body
+    finally:
+        assert s.stop() == 0
