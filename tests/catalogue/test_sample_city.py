@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import json
 import re
 from functools import cache
+from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 from bot.catalogue import Catalogue, default_catalogue_path, load_catalogue
 from bot.catalogue.model import Weekday
+from retrieval.api import Aspect
 
 DOMAIN = "musterstadt.example"
 
@@ -40,6 +44,8 @@ MUST_HAVE_SITUATIONS = ["umzug", "geburt", "heirat", "todesfall", "existenzgruen
                         "neu-in-deutschland"]
 
 BUERGERBUEROS = ["buergerbuero-mitte", "buergerbuero-nord", "buergerbuero-sued"]
+
+QUESTIONS = Path(__file__).resolve().parents[1] / "data" / "musterstadt_questions.jsonl"
 
 _URL = re.compile(r"https?://[^\s\"]+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w.-]+")
@@ -153,3 +159,30 @@ def test_buergerbuero_postal_codes_do_not_overlap_and_cover_the_city() -> None:
             seen[code] = oid
     city_codes = {o.address.postal_code for o in cat.offices.values() if o.address}
     assert city_codes <= set(seen)
+
+
+def _questions() -> list[dict[str, Any]]:
+    lines = QUESTIONS.read_text("utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def test_question_set_is_well_formed_and_large_enough() -> None:
+    rows = _questions()
+    aspects = {a.value for a in Aspect}
+    for row in rows:
+        assert set(row) <= {"question", "service_ids", "aspect"}, row
+        assert isinstance(row["question"], str) and row["question"].strip(), row
+        assert isinstance(row["service_ids"], list), row
+        assert row.get("aspect", "general") in aspects, row
+    answerable = [r for r in rows if r["service_ids"]]
+    unanswerable = [r for r in rows if not r["service_ids"]]
+    assert len(answerable) >= 160
+    assert len(unanswerable) >= 30
+    questions = [r["question"].casefold() for r in rows]
+    assert len(set(questions)) == len(questions), "duplicate questions"
+
+
+def test_question_set_only_names_existing_services() -> None:
+    services = catalogue().services
+    unknown = {sid for row in _questions() for sid in row["service_ids"] if sid not in services}
+    assert unknown == set()
