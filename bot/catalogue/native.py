@@ -57,22 +57,34 @@ def _where(parts: Any) -> str:
 
 def _german(error: jsonschema.ValidationError) -> str:
     v = error.validator
+    value = error.validator_value
     if v == "required":
         missing = error.message.split("'")[1] if "'" in error.message else error.message
         return f"Pflichtfeld '{missing}' fehlt"
     if v == "additionalProperties":
-        return f"unbekanntes Feld ({error.message})"
+        known = error.schema.get("properties", {}) if isinstance(error.schema, dict) else {}
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        extra = [k for k in instance if k not in known]
+        return "unbekanntes Feld " + ", ".join(repr(k) for k in extra)
     if v == "type":
-        return f"falscher Typ, erwartet {error.validator_value}"
-    if v == "pattern":
+        return f"falscher Typ, erwartet {value}"
+    if v in ("pattern", "format", "enum"):
         return f"ungültiger Wert {error.instance!r}"
     if v == "minLength":
         return "darf nicht leer sein"
     if v == "minItems":
-        return "darf nicht leer sein"
+        if not error.instance:
+            return "darf nicht leer sein"
+        return f"zu wenige Einträge (mindestens {value})"
+    if v == "maxItems":
+        return f"zu viele Einträge (höchstens {value})"
+    if v == "minimum":
+        return f"Wert {error.instance!r} ist kleiner als {value}"
+    if v == "maximum":
+        return f"Wert {error.instance!r} ist größer als {value}"
     if v == "const":
-        return f"muss {error.validator_value!r} sein"
-    return error.message
+        return f"muss {value!r} sein"
+    return f"ungültiger Wert {error.instance!r} (Regel '{v}')"
 
 
 def load_native(path: Path) -> Catalogue:
