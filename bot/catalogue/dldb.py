@@ -43,7 +43,9 @@ Which entries are skipped (logged as ``catalogue.dldb.skipped`` with counts per 
    medical device training).
 2. ``internal-note``: the description is a note for staff (:data:`INTERNAL_NOTE_PATTERNS`,
    e.g. "Das ist eine Fake Dienstleistung um den E-Kiosk ...").
-3. ``empty``: no description text, no keywords and no fees: nothing to tell a citizen.
+3. ``empty``: no description text, no keywords, no fees and no office: nothing to tell a
+   citizen. An entry without text that an office offers is kept: its name ("Baumschutz",
+   "Duldung", "Urkundenabholung") says what it is, and the responsible office is an answer.
 
 The ``public`` flag is *not* a reason to skip. In the Munich export it is ``false`` for 125 of 287
 entries, among them "Wohnsitz abmelden", "Sterbeurkunde" and every residence permit; in the
@@ -263,7 +265,8 @@ def skip_reason(entry: dict[str, Any]) -> str | None:
     description = _description_text(html_sections(_str(entry.get("description"))))
     if any(p.search(description) for p in INTERNAL_NOTE_PATTERNS):
         return "internal-note"
-    if not description and not _keywords(entry) and not _fees_html_text(entry):
+    if (not description and not _keywords(entry) and not _fees_html_text(entry)
+            and not _dicts(entry.get("locations"))):
         return "empty"
     return None
 

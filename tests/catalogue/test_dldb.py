@@ -96,7 +96,9 @@ def test_munich_texts_have_no_markup(munich: Catalogue) -> None:
         for text in (service.description, service.fees or "", service.processing_time or "",
                      *service.documents, *service.prerequisites):
             assert not MARKUP.search(text), (service.id, text[:80])
-        assert service.description or service.synonyms or service.fees, service.id
+        # Every kept service tells the citizen something: text, or at least where to go.
+        assert service.description or service.synonyms or service.fees or service.office_ids, (
+            service.id)
 
 
 def test_munich_editorial_notes_are_cut(munich: Catalogue) -> None:
@@ -276,8 +278,10 @@ def test_skip_rule() -> None:
     assert skip_reason(_service(name="Schulterklappentausch")) == "internal-name"
     assert skip_reason(_service(description="<p>Das ist eine Fake Dienstleistung.</p>")) == (
         "internal-note")
-    empty = _service(description="<p>\u200b</p>", fees=None, meta={"keywords": ""})
+    empty = _service(description="<p>\u200b</p>", fees=None, meta={"keywords": ""}, locations=[])
     assert skip_reason(empty) == "empty"
+    # Without text but offered at an office: the name and the office still answer citizens.
+    assert skip_reason({**empty, "locations": [{"location": "100"}]}) is None
     assert skip_reason(_service(description="", fees=None)) is None  # keywords are content
     assert skip_reason(_service(public=False)) is None  # not public is not internal
 
@@ -285,7 +289,8 @@ def test_skip_rule() -> None:
 def test_skipped_entries_are_logged(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO, logger="bot.catalogue.dldb")
     catalogue = _load(tmp_path, [_service(), _service("2", name="Testleistung"),
-                                 _service("3", name="Leer", description="", fees=None, meta={})])
+                                 _service("3", name="Leer", description="", fees=None, meta={},
+                                          locations=[])])
     assert set(catalogue.services) == {"1"}
     messages = [r.getMessage() for r in caplog.records]
     assert any(m.startswith("catalogue.dldb.skipped total=2") and "'empty': 1" in m
