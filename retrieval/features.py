@@ -1,0 +1,102 @@
+"""Per-candidate features for reranking and per-query features for the decision. Pure.
+
+Signals for one query over all services (dense and lexical scores) are turned into a feature
+matrix for a short candidate list; :mod:`retrieval.rerank` scores it and :mod:`retrieval.decide`
+reads the query-level features of the result.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+from retrieval.fusion import rank_positions
+
+__all__ = [
+    "CANDIDATE_FEATURES",
+    "QueryWord",
+    "Signals",
+    "candidate_features",
+    "coverage",
+]
+
+FloatArray = npt.NDArray[np.float32]
+
+CANDIDATE_FEATURES = (
+    "dense_max",  # best cosine of any passage of the service
+    "dense_name",  # best cosine of its name or a synonym
+    "dense_body",  # best cosine of a description, fee, document, ... passage
+    "bm25_all",  # BM25 over all fields, as a share of the query's reachable maximum
+    "bm25_name",  # BM25 over name and synonyms only, likewise
+    "coverage",  # IDF-weighted share of the query's content words the service contains
+    "dense_rr",  # 1 / (1 + dense rank)
+    "bm25_rr",  # 1 / (1 + lexical rank)
+)
+
+
+@dataclass(frozen=True, slots=True)
+class QueryWord:
+    """A content word of the query: its term and, for compounds, the terms of its parts."""
+
+    term: str
+    parts: tuple[str, ...]
+    weight: float  # IDF in the catalogue
+
+
+@dataclass(frozen=True, slots=True)
+class Signals:
+    """Scores of every service for one query (arrays indexed by service position)."""
+
+    dense_max: FloatArray
+    dense_name: FloatArray
+    dense_body: FloatArray
+    bm25_all: FloatArray
+    bm25_name: FloatArray
+
+
+def coverage(
+    words: Sequence[QueryWord], service_terms: Sequence[frozenset[str]]
+) -> tuple[FloatArray, FloatArray]:
+    """Per service: covered share of the query's word weight, and the weight of the heaviest
+    uncovered word. A compound counts as covered when the word or all its parts occur."""
+    n = len(service_terms)
+    total = sum(w.weight for w in words)
+    covered = np.zeros(n, dtype=np.float32)
+    missing = np.zeros(n, dtype=np.float32)
+    if not words or total <= 0:
+        return covered, missing
+    for i, terms in enumerate(service_terms):
+        share = 0.0
+        worst = 0.0
+        for word in words:
+            if word.term in terms or (word.parts and all(p in terms for p in word.parts)):
+                share += word.weight
+            else:
+                worst = max(worst, word.weight)
+        covered[i] = share / total
+        missing[i] = worst
+    return covered, missing
+
+
+def candidate_features(
+    signals: Signals,
+    candidates: npt.NDArray[np.int64],
+    coverage_of: Callable[[npt.NDArray[np.int64]], FloatArray],
+) -> FloatArray:
+    """Feature matrix (candidates x :data:`CANDIDATE_FEATURES`)."""
+    dense_rank = rank_positions(signals.dense_max)
+    lexical_rank = rank_positions(signals.bm25_all)
+    cols = [
+        signals.dense_max[candidates],
+        signals.dense_name[candidates],
+        signals.dense_body[candidates],
+        signals.bm25_all[candidates],
+        signals.bm25_name[candidates],
+        coverage_of(candidates),
+        1.0 / (1.0 + dense_rank[candidates]),
+        1.0 / (1.0 + lexical_rank[candidates]),
+    ]
+    return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=1)
