@@ -20,7 +20,10 @@ from voice.numbers import (
 )
 
 URL_RE = re.compile(r"(?:https?://|www\.)[^\s<>()\[\]]+[^\s<>()\[\].,;:!?\"']")
-_MD_LINK_RE = re.compile(r"\[([^\]]+)\]\(((?:https?://|www\.)[^)\s]+)\)")
+# A markdown link keeps its label; a bare URL goes, with a leading "unter"/"auf"/...
+_LINK_RE = re.compile(
+    r"\[(?P<label>[^\]]+)\]\((?P<target>(?:https?://|www\.)[^)\s]+)\)"
+    r"|\s*(?:\b(?:unter|auf|bei|hier|siehe)\b)?:?\s*(?P<url>" + URL_RE.pattern + ")")
 _EMAIL_RE = re.compile(r"\b[\w.+-]+@[\w-]+(?:\.[\w-]+)+\b")
 
 _ABBREVIATIONS = [
@@ -158,12 +161,14 @@ _RULES: list[tuple[re.Pattern[str], object]] = [
 
 
 def strip_markdown(text: str) -> str:
+    """Headings and list items become sentences; emphasis marks go."""
     lines = []
-    for line in text.splitlines():
+    raw = [line for line in text.splitlines() if line.strip()]
+    for line in raw:
         line = re.sub(r"^\s*(?:#{1,6}\s+|[-*•]\s+|\d+\.\s+(?=\D))", "", line).strip()
         if not line:
             continue
-        if not re.search(r"[.!?:;,]$", line):
+        if len(raw) > 1 and not re.search(r"[.!?:;,]$", line):
             line += "."
         lines.append(line)
     text = " ".join(lines)
@@ -175,17 +180,14 @@ def extract_links(text: str) -> tuple[str, tuple[str, ...]]:
     """Remove links from ``text`` (keeping a markdown link's label); return them separately."""
     links: list[str] = []
 
-    def md(m: re.Match[str]) -> str:
-        links.append(m.group(2))
-        return m.group(1)
-
-    def bare(m: re.Match[str]) -> str:
-        links.append(m.group(1))
+    def replace(m: re.Match[str]) -> str:
+        if m.group("label") is not None:
+            links.append(m.group("target"))
+            return m.group("label")
+        links.append(m.group("url"))
         return ""
 
-    text = _MD_LINK_RE.sub(md, text)
-    text = re.sub(r"\s*(?:\b(?:unter|auf|bei|hier|siehe)\b)?:?\s*(" + URL_RE.pattern + ")",
-                  bare, text)
+    text = _LINK_RE.sub(replace, text)
     text = re.sub(r"\s+([.,;:!?])", r"\1", text)
     text = re.sub(r"([.,;:!?])[.,;:]+", r"\1", text)
     return text.strip(), tuple(dict.fromkeys(links))

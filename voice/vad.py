@@ -9,6 +9,7 @@ of silence or when it reaches ``max_utterance_ms``.
 
 from __future__ import annotations
 
+from collections import deque
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -16,6 +17,8 @@ import numpy as np
 from numpy.typing import NDArray
 
 from voice.audio import rms_dbfs
+
+_INITIAL_FLOOR_DB = -70.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +33,8 @@ class VadConfig:
     max_utterance_ms: int = 15000
     # Barge-in needs more than the start of speech: a cough should not cut the bot off.
     barge_in_ms: int = 240
+    # The noise floor is the quietest frame of this window.
+    noise_window_ms: int = 3000
 
     def __post_init__(self) -> None:
         if self.frame_ms not in (10, 20, 30):
@@ -42,21 +47,27 @@ class VadConfig:
 
 
 class EnergyVad:
-    """Per-frame speech decision against an adaptive noise floor."""
+    """Per-frame speech decision against an adaptive noise floor.
+
+    The floor is the quietest frame of the last ``noise_window_ms`` (minimum statistics):
+    speech has pauses between words, so the minimum follows the line noise, and a steady hiss
+    becomes the floor after one window instead of counting as endless speech.
+    """
 
     def __init__(self, config: VadConfig) -> None:
         self._config = config
-        self.noise_floor_db = -70.0
+        window = max(1, config.noise_window_ms // config.frame_ms)
+        self._levels: deque[float] = deque([_INITIAL_FLOOR_DB] * window, maxlen=window)
+
+    @property
+    def noise_floor_db(self) -> float:
+        return max(min(self._levels), -90.0)
 
     def is_speech(self, frame: NDArray[np.floating]) -> bool:
         level = rms_dbfs(frame)
+        self._levels.append(level)
         threshold = max(self._config.min_speech_dbfs, self.noise_floor_db + self._config.margin_db)
-        speech = level > threshold
-        if level < self.noise_floor_db:
-            self.noise_floor_db = max(level, -90.0)  # fall fast
-        elif not speech:
-            self.noise_floor_db += 0.05 * (level - self.noise_floor_db)  # rise slowly
-        return speech
+        return level > threshold
 
 
 class Segment(StrEnum):
