@@ -12,8 +12,6 @@ _TEXTS: dict[str, dict[str, str]] = {
                     "formulieren? Zum Beispiel: „Was kostet ein Reisepass?“",
         "offer_human": "Ich verstehe Ihre Frage leider nicht. Möchten Sie mit einer "
                        "Mitarbeiterin oder einem Mitarbeiter sprechen?",
-        "offer_human_abstain": "Möchten Sie mit einer Mitarbeiterin oder einem Mitarbeiter "
-                               "sprechen?",
         "button_yes_human": "Ja, bitte verbinden",
         "button_no_human": "Nein, ich frage anders",
         "declined": "In Ordnung. Stellen Sie Ihre Frage gern noch einmal mit anderen Worten.",
@@ -64,7 +62,6 @@ _TEXTS: dict[str, dict[str, str]] = {
                     "For example: \"How much does a passport cost?\"",
         "offer_human": "Sorry, I still don't understand your question. Would you like to talk "
                        "to a member of staff?",
-        "offer_human_abstain": "Would you like to talk to a member of staff?",
         "button_yes_human": "Yes, connect me",
         "button_no_human": "No, I'll rephrase",
         "declined": "All right. Feel free to ask your question again in other words.",
@@ -99,6 +96,9 @@ _TEXTS: dict[str, dict[str, str]] = {
         "handoff.not_understood": "Sure. I am connecting you with a member of staff.",
         "handoff.low_confidence": "Sure. I am connecting you with a member of staff.",
         "english_note": "The city's information is only available in German:",
+        "clarify": "I found several matching services. Which one do you mean?",
+        "abstain": "I found nothing about this in the city's information. Would you like to "
+                   "talk to a member of staff?",
     },
 }
 

@@ -1,0 +1,52 @@
+"""The action server: ``python -m bot.actions.server``.
+
+Reads the settings (the supervisor passes them as ``BUERGERBOT_*`` variables), builds the
+catalogue and retrieval index eagerly and warms them up, then serves rasa_sdk's endpoint
+(``/webhook``, ``/health``, ``/actions``) on ``settings.host:settings.action_port``.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+
+import structlog
+
+from bot.logs import configure_logging
+from bot.settings import Settings, SettingsError
+
+log = structlog.get_logger(__name__)
+
+ACTIONS_PACKAGE = "bot.actions"
+
+
+def serve(settings: Settings) -> None:
+    from rasa_sdk.endpoint import create_app
+    from rasa_sdk.plugin import plugin_manager
+
+    from bot.actions.registry import registry
+
+    started = time.monotonic()
+    registry.configure(settings=settings)
+    registry.warm_up()
+    log.info("actions.server.ready_to_serve", seconds=round(time.monotonic() - started, 1))
+    app = create_app(ACTIONS_PACKAGE, cors_origins=[])
+    plugin_manager().hook.attach_sanic_app_extensions(app=app)
+    log.info("actions.server.listening", host=settings.host, port=settings.action_port)
+    # One worker: the registry (catalogue, index, models) lives in this process.
+    app.run(settings.host, settings.action_port, workers=1, access_log=False)
+
+
+def main() -> int:
+    try:
+        settings = Settings.load()
+    except SettingsError as err:
+        print(f"buergerbot actions: {err}", file=sys.stderr)
+        return 2
+    configure_logging(settings.log_level)
+    serve(settings)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
