@@ -29,8 +29,7 @@ _CUES: dict[Aspect, tuple[str, ...]] = {
         r"what do i need to bring", r"bring",
     ),
     Aspect.PROCESSING_TIME: (
-        r"wie lange", r"dauer\w*", r"bearbeitungszeit\w*", r"wann (ist|bekomme|kriege?) \w+ "
-        r"(fertig|da)", r"wie schnell", r"fertig", r"wartezeit\w*", r"express\w*",
+        r"wie lange", r"dauer\w*", r"bearbeitungszeit\w*", (r"wann (ist|bekomme|kriege?) \w+ (fertig|da)"), r"wie schnell", r"fertig", r"wartezeit\w*", r"express\w*",
         r"how long", r"processing time", r"heute noch", r"sofort",
     ),
     Aspect.APPOINTMENT: (
@@ -44,8 +43,8 @@ _CUES: dict[Aspect, tuple[str, ...]] = {
     ),
     Aspect.PREREQUISITES: (
         r"voraussetzung\w*", r"bedingung\w*", r"berechtigt\w*", r"anspruch\w*", r"darf (ich|man)",
-        r"wer (kann|darf)", r"frist\w*", r"bekomm\w* ich (trotzdem|auch)", r"muss (ich|sie|er|man) "
-        r"(selbst|personlich)", r"personlich", r"alter", r"eligib\w*", r"requirement\w*",
+        r"wer (kann|darf)", r"frist\w*", r"bekomm\w* ich (trotzdem|auch)",
+        r"muss (ich|sie|er|man) (selbst|personlich)", r"personlich", r"alter", r"eligib\w*", r"requirement\w*",
         r"am i allowed", r"can i get",
     ),
     Aspect.OFFICE: (

@@ -25,7 +25,7 @@ import numpy.typing as npt
 from retrieval.api import DecisionKind
 from retrieval.rerank import LinearModel, sigmoid
 
-__all__ = ["DECISION_FEATURES", "DecisionPolicy", "decision_features", "decide_kind"]
+__all__ = ["DECISION_FEATURES", "DecisionPolicy", "decide_kind", "decision_features"]
 
 DECISION_FEATURES = (
     "top_score",  # reranker score of the first service

@@ -24,7 +24,7 @@ import os
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import numpy.typing as npt
@@ -64,8 +64,8 @@ def _task_is_query(task: str | None) -> bool:
 class _NumpyTextModule(InputModule):
     """Base for modules whose engine maps a list of strings to an L2-normalised float32 matrix."""
 
-    config_keys: list[str] = ["threads"]
-    forward_kwargs: set[str] = {"task"}
+    config_keys: ClassVar[list[str]] = ["threads"]  # type: ignore[misc]
+    forward_kwargs: ClassVar[set[str]] = {"task"}  # type: ignore[misc]
     save_in_root: bool = False
 
     def __init__(self, threads: int = 1) -> None:

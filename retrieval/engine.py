@@ -31,7 +31,14 @@ from retrieval.bm25 import BM25, build_bm25
 from retrieval.calibration import policy_for, reranker_for
 from retrieval.decide import DecisionPolicy, decide_kind, decision_features
 from retrieval.embedding import embed_documents, embed_queries, load_embedder, model_id
-from retrieval.features import QueryWord, Signals, candidate_features, coverage
+from retrieval.features import (
+    CANDIDATE_FEATURES,
+    QueryWord,
+    Signals,
+    candidate_features,
+    coverage,
+    name_match,
+)
 from retrieval.fusion import aggregate_max, scale_by_bound, softmax, top_k
 from retrieval.index import (
     DenseIndex,
@@ -134,6 +141,14 @@ class Retriever:
         self._bm25_all: BM25 = build_bm25(all_docs)
         self._bm25_name: BM25 = build_bm25(name_docs)
         self._service_terms = tuple(frozenset(d) for d in all_docs)
+        names: list[list[tuple[QueryWord, ...]]] = [[] for _ in range(n)]
+        idf = self._bm25_all.term_idf
+        for p, s in zip(self._passages, self._passage_service):
+            if p.kind in _NAME_KINDS:
+                words = tuple(QueryWord(t, parts, idf(t)) for t, parts in word_terms(p.text, lexicon))
+                if words:
+                    names[s].append(words)
+        self._names = tuple(tuple(x) for x in names)
         self._situations = self._build_situations()
 
     # -- construction --------------------------------------------------------------------------
@@ -183,7 +198,7 @@ class Retriever:
             log.info("retrieval.index.built", extra={"passages": len(passages)})
         else:
             say("Suchindex geladen (aktuell).")
-        lexicon = catalogue_lexicon(p.text for p in passages)
+        lexicon = catalogue_lexicon((p.text for p in passages), catalogue.city)
         retriever = cls(catalogue, embedder, model, index, passages, lexicon,
                         reranker_for(model), policy_for(model))
         say(f"Suche bereit nach {time.perf_counter() - started:.1f} s.")
@@ -245,7 +260,7 @@ class Retriever:
         vector = embed_queries(self._embedder, [query])[0]
         if n == 0 or self._index.count == 0:
             empty = np.zeros(0, dtype=np.int64)
-            return Analysis(query, empty, np.zeros((0, 8), np.float32), np.zeros(0, np.float32),
+            return Analysis(query, empty, np.zeros((0, len(CANDIDATE_FEATURES)), np.float32), np.zeros(0, np.float32),
                             np.zeros(0, np.float32), np.zeros(8, np.float32), (), vector,
                             np.zeros(0, np.float32), len(words))
         signals = self._signals(query, vector, terms)
@@ -258,7 +273,13 @@ class Retriever:
         def coverage_of(cands: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
             return coverage(words, [service_terms[c] for c in cands])[0]
 
-        feats = candidate_features(signals, pool, coverage_of)
+        query_terms = frozenset(terms)
+        names = self._names
+
+        def name_match_of(cands: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+            return np.asarray([name_match(query_terms, names[c]) for c in cands], np.float32)
+
+        feats = candidate_features(signals, pool, coverage_of, name_match_of)
         missing = coverage(words, [service_terms[c] for c in pool])[1]
         order, scores, probs, dfeats = rank_candidates(feats, missing, len(words), self._reranker)
         pool = pool[order]

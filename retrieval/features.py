@@ -21,6 +21,7 @@ __all__ = [
     "Signals",
     "candidate_features",
     "coverage",
+    "name_match",
 ]
 
 FloatArray = npt.NDArray[np.float32]
@@ -34,6 +35,7 @@ CANDIDATE_FEATURES = (
     "coverage",  # IDF-weighted share of the query's content words the service contains
     "dense_rr",  # 1 / (1 + dense rank)
     "bm25_rr",  # 1 / (1 + lexical rank)
+    "name_match",  # how completely the query contains the service's best name or synonym
 )
 
 
@@ -81,10 +83,33 @@ def coverage(
     return covered, missing
 
 
+def name_match(
+    query_terms: frozenset[str], names: Sequence[Sequence[QueryWord]]
+) -> float:
+    """Best IDF-weighted share of a name's words that the query contains (0..1).
+
+    A name word is contained when its term or all of its compound parts occur among the query's
+    terms (which include the parts of the query's own compounds).
+    """
+    best = 0.0
+    for words in names:
+        total = 0.0
+        hit = 0.0
+        for word in words:
+            total += word.weight
+            if word.term in query_terms or (word.parts and all(p in query_terms
+                                                               for p in word.parts)):
+                hit += word.weight
+        if total > 0:
+            best = max(best, hit / total)
+    return best
+
+
 def candidate_features(
     signals: Signals,
     candidates: npt.NDArray[np.int64],
     coverage_of: Callable[[npt.NDArray[np.int64]], FloatArray],
+    name_match_of: Callable[[npt.NDArray[np.int64]], FloatArray],
 ) -> FloatArray:
     """Feature matrix (candidates x :data:`CANDIDATE_FEATURES`)."""
     dense_rank = rank_positions(signals.dense_max)
@@ -98,5 +123,6 @@ def candidate_features(
         coverage_of(candidates),
         1.0 / (1.0 + dense_rank[candidates]),
         1.0 / (1.0 + lexical_rank[candidates]),
+        name_match_of(candidates),
     ]
     return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=1)

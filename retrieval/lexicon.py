@@ -10,14 +10,13 @@ from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from types import MappingProxyType
-from typing import Mapping
 
 from retrieval.normalize import Lexicon, build_deletes, build_vocabulary, fold
 
-__all__ = ["load_lemmas", "catalogue_lexicon"]
+__all__ = ["catalogue_lexicon", "load_lemmas"]
 
 
 @lru_cache(maxsize=1)
@@ -36,8 +35,19 @@ def load_lemmas() -> Mapping[str, str]:
     return MappingProxyType(table)
 
 
-def catalogue_lexicon(texts: Iterable[str]) -> Lexicon:
-    """A lexicon whose compound vocabulary is the catalogue's own words."""
+def catalogue_lexicon(texts: Iterable[str], city: str = "") -> Lexicon:
+    """A lexicon whose compound vocabulary is the catalogue's own words.
+
+    The city's name ("München", also inflected "Münchner") carries no information in its own
+    catalogue and becomes a stop word.
+    """
     lemmas = load_lemmas()
     vocabulary = build_vocabulary(texts, lemmas)
-    return Lexicon(lemmas=lemmas, vocabulary=vocabulary, deletes=build_deletes(vocabulary))
+    city_words = {fold(w) for w in city.replace("-", " ").split() if len(w) > 2}
+    stop = set(city_words)
+    for word in city_words:
+        stop.update({word + "s", word + "er", word + "ern", word + "ers", word + "erin"})
+        if word.endswith("en"):  # Munchen -> Munchner, Munchens
+            stop.update({word[:-2] + "ner", word[:-2] + "nern", word[:-2] + "nerin"})
+    return Lexicon(lemmas=lemmas, vocabulary=vocabulary, deletes=build_deletes(vocabulary),
+                   stopwords=frozenset(stop))

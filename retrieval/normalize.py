@@ -24,8 +24,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 __all__ = [
-    "Lexicon",
     "STOPWORDS",
+    "Lexicon",
     "analyze",
     "build_deletes",
     "build_vocabulary",
@@ -42,28 +42,7 @@ _WORD = re.compile(r"[^\W_]+(?:-[^\W_]+)*", re.UNICODE)
 
 # Function words plus the words every citizen question carries. Folded spelling.
 STOPWORDS: frozenset[str] = frozenset(
-    """
-    a ab aber alle allem allen aller alles als also am an ander andere anderen auch auf aus
-    bei beim bin bis bitte bist bzw da dabei dadurch dafur dagegen daher dahin damit dann daran
-    darauf daraus darf darfst darin darum darunter das dass dazu dein deine deinem deinen deiner
-    dem den denen denn der deren des dessen dich die dies diese diesem diesen dieser dieses dir
-    doch dort du durch eben ein eine einem einen einer eines einfach einmal er es etwa etwas euch
-    euer eure fur gab gibt gilt gern gerne geht gehen hab habe haben hallo hast hat hatte hatten
-    hier hin hinter ich ihm ihn ihnen ihr ihre ihrem ihren ihrer ihres im immer in ins ist ja je
-    jede jedem jeden jeder jedes jemand jetzt kann kannst kein keine keinem keinen keiner konnen
-    konnte konnten konnt kriege kriegt mach mache machen macht man manche mehr mein meine meinem
-    meinen meiner meines mich mir mit moechte mochte mochten muss mussen musst nach nachdem neben
-    nein nicht nichts noch nun nur ob oder ohne sehr sein seine seinem seinen seiner seit sich sie
-    sind so soll sollen sollte sondern sonst uber um und uns unser unsere unserem unseren unter
-    viel vom von vor wann war waren warum was weil welche welchem welchen welcher welches wem wen
-    wenn wer werde werden wie wieder will wir wird wirst wo woher wohin wollen wollte wurde wurden
-    zu zum zur zwar zwischen danke guten tag morgen abend frage fragen info infos information
-    informationen hilfe helfen brauch brauche brauchen braucht benotige benotigen tun muss
-    bekomme bekommen bekommt erhalte erhalten krieg kriegen genau eigentlich mal schon bereits
-    leider gerade bitte ok okay
-    the a an of to for in on is are do does how what where when which can i my me we you your
-    please need want get with about
-    """.split()
+    ["a", "ab", "aber", "alle", "allem", "allen", "aller", "alles", "als", "also", "am", "an", "ander", "andere", "anderen", "auch", "auf", "aus", "bei", "beim", "bin", "bis", "bitte", "bist", "bzw", "da", "dabei", "dadurch", "dafur", "dagegen", "daher", "dahin", "damit", "dann", "daran", "darauf", "daraus", "darf", "darfst", "darin", "darum", "darunter", "das", "dass", "dazu", "dein", "deine", "deinem", "deinen", "deiner", "dem", "den", "denen", "denn", "der", "deren", "des", "dessen", "dich", "die", "dies", "diese", "diesem", "diesen", "dieser", "dieses", "dir", "doch", "dort", "du", "durch", "eben", "ein", "eine", "einem", "einen", "einer", "eines", "einfach", "einmal", "er", "es", "etwa", "etwas", "euch", "euer", "eure", "fur", "gab", "gibt", "gilt", "gern", "gerne", "geht", "gehen", "hab", "habe", "haben", "hallo", "hast", "hat", "hatte", "hatten", "hier", "hin", "hinter", "ich", "ihm", "ihn", "ihnen", "ihr", "ihre", "ihrem", "ihren", "ihrer", "ihres", "im", "immer", "in", "ins", "ist", "ja", "je", "jede", "jedem", "jeden", "jeder", "jedes", "jemand", "jetzt", "kann", "kannst", "kein", "keine", "keinem", "keinen", "keiner", "konnen", "konnte", "konnten", "konnt", "kriege", "kriegt", "mach", "mache", "machen", "macht", "man", "manche", "mehr", "mein", "meine", "meinem", "meinen", "meiner", "meines", "mich", "mir", "mit", "moechte", "mochte", "mochten", "muss", "mussen", "musst", "nach", "nachdem", "neben", "nein", "nicht", "nichts", "noch", "nun", "nur", "ob", "oder", "ohne", "sehr", "sein", "seine", "seinem", "seinen", "seiner", "seit", "sich", "sie", "sind", "so", "soll", "sollen", "sollte", "sondern", "sonst", "uber", "um", "und", "uns", "unser", "unsere", "unserem", "unseren", "unter", "viel", "vom", "von", "vor", "wann", "war", "waren", "warum", "was", "weil", "welche", "welchem", "welchen", "welcher", "welches", "wem", "wen", "wenn", "wer", "werde", "werden", "wie", "wieder", "will", "wir", "wird", "wirst", "wo", "woher", "wohin", "wollen", "wollte", "wurde", "wurden", "zu", "zum", "zur", "zwar", "zwischen", "danke", "guten", "tag", "morgen", "abend", "frage", "fragen", "info", "infos", "information", "informationen", "hilfe", "helfen", "brauch", "brauche", "brauchen", "braucht", "benotige", "benotigen", "tun", "muss", "bekomme", "bekommen", "bekommt", "erhalte", "erhalten", "krieg", "kriegen", "genau", "eigentlich", "mal", "schon", "bereits", "leider", "gerade", "bitte", "ok", "okay", "ahm", "ahem", "hm", "hmm", "ah", "eh", "oh", "naja", "halt", "irgendwie", "sowas", "wollt", "the", "a", "an", "of", "to", "for", "in", "on", "is", "are", "do", "does", "how", "what", "where", "when", "which", "can", "i", "my", "me", "we", "you", "your", "please", "need", "want", "get", "with", "about"]
 )
 
 
@@ -82,6 +61,8 @@ class Lexicon:
     # Single-deletion variants of vocabulary words -> the word (see :func:`build_deletes`),
     # used to correct one-letter typos of words the catalogue knows ("reispass").
     deletes: Mapping[str, str] = field(default_factory=dict)
+    # Words that say nothing in this catalogue (the city's own name), folded.
+    stopwords: frozenset[str] = frozenset()
 
 
 # -- folding and stemming --------------------------------------------------------------------
@@ -243,7 +224,7 @@ def _base(token: str, lexicon: Lexicon) -> str:
 
 def _expand(token: str, lexicon: Lexicon) -> tuple[str, tuple[str, ...]] | None:
     base = _base(token, lexicon)
-    if not base or base in STOPWORDS:
+    if not base or base in STOPWORDS or base in lexicon.stopwords:
         return None
     whole = stem(base)
     parts: list[str] = []
@@ -258,7 +239,8 @@ def word_terms(text: str, lexicon: Lexicon) -> list[tuple[str, tuple[str, ...]]]
     """Per content word of ``text``: its index term and the terms of its compound parts."""
     out: list[tuple[str, tuple[str, ...]]] = []
     for token in tokenize(text):
-        if fold(token) in STOPWORDS:
+        folded = fold(token)
+        if folded in STOPWORDS or folded in lexicon.stopwords:
             continue
         expanded = _expand(token, lexicon)
         if expanded is not None:
