@@ -31,14 +31,14 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from bot.catalogue import default_catalogue_path, load_catalogue  # noqa: E402
-from bot.catalogue.model import Catalogue  # noqa: E402
-from retrieval.api import DecisionKind  # noqa: E402
-from retrieval.bm25 import build_bm25  # noqa: E402
-from retrieval.embedding import embed_documents, embed_queries, load_embedder  # noqa: E402
-from retrieval.engine import Retriever  # noqa: E402
-from retrieval.evaluate import Question, Record, read_questions, record_of, summarise  # noqa: E402
-from retrieval.index import build_faiss  # noqa: E402
+from bot.catalogue import default_catalogue_path, load_catalogue
+from bot.catalogue.model import Catalogue
+from retrieval.api import DecisionKind
+from retrieval.bm25 import build_bm25
+from retrieval.embedding import embed_documents, embed_queries, load_embedder
+from retrieval.engine import Retriever
+from retrieval.evaluate import Question, Record, read_questions, record_of, summarise
+from retrieval.index import build_faiss
 
 MUNICH = REPO / ".." / "shared" / "catalogues" / "muenchen-2026-06-08"
 DATA = REPO / "tests" / "data"
@@ -129,9 +129,9 @@ def ann_benchmark(n: int, dim: int, queries: int = 1000, seed: int = 0) -> list[
     t = time.perf_counter()
     _, truth = exact.search(q, 10)
     flat_ms = (time.perf_counter() - t) * 1000 / queries
-    lines = [f"Synthetic corpus: {n:,} clustered unit vectors, dim {dim}, {queries} queries "
+    lines = [(f"Synthetic corpus: {n:,} clustered unit vectors, dim {dim}, {queries} queries "
              f"(perturbed corpus points); exact flat search {flat_ms:.2f} ms/query (2 threads, "
-             "batched).", "",
+             "batched)."), "",
              "| index | parameters | build s | recall@10 | ms/query (1 thread) |",
              "|---|---|---|---|---|"]
     faiss.omp_set_num_threads(1)
@@ -176,9 +176,9 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--ann-size", type=int, default=1_000_000)
     parser.add_argument("--skip-ann", action="store_true")
     args = parser.parse_args(argv)
-    out: list[str] = [f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
+    out: list[str] = [(f"Machine: {platform.machine()}, {platform.processor() or 'cpu'}, "
                       f"Python {platform.python_version()}, faiss {faiss.__version__}; "
-                      f"{time.strftime('%Y-%m-%d')}.", ""]
+                      f"{time.strftime('%Y-%m-%d')}."), ""]
     munich = load_catalogue(MUNICH)
     sample = load_catalogue(default_catalogue_path())
     sets = [("Munich dev (tuned on)", munich, DATA / "muenchen_dev.jsonl"),
