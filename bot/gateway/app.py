@@ -9,6 +9,7 @@ import structlog
 from aiohttp import web
 
 from bot.gateway import api, keys
+from bot.gateway import web as web_chat
 from bot.gateway.chat import ChatService
 from bot.gateway.dialogue import RasaClient
 from bot.gateway.errors import error_middleware
@@ -42,6 +43,7 @@ def create_app(settings: Settings) -> web.Application:
     app[keys.SETTINGS] = settings
     app.cleanup_ctx.extend([_store_ctx, _dialogue_ctx])
     app.add_routes(api.routes)
+    web_chat.setup(app)
     return app
 
 
