@@ -4,7 +4,6 @@ dialogue function, send its messages as BotMessage JSON and return its slots as 
 from __future__ import annotations
 
 import abc
-
 from typing import Any
 
 from rasa_sdk import Action, Tracker

@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from bot.actions import turn as slots
-from bot.actions.reply import Context, Reply, choose_button
+from bot.actions.reply import Context, Reply
 from bot.actions.texts import say
 from bot.catalogue.model import Catalogue, LifeSituation
-from bot.messages import BotMessage
+from bot.messages import BotMessage, Button
+from retrieval.compose import choose_payload
 
 MAX_BUTTONS = 8
 _WORD = re.compile(r"[\wäöüß]+")
@@ -33,7 +34,7 @@ def checklist(ctx: Context, situation: LifeSituation, lang: str) -> BotMessage:
     lines = [say(lang, "life_intro", name=situation.name), first_sentence, ""]
     lines += [f"• {s.name}" for s in services]
     lines += ["", say(lang, "life_more")]
-    buttons = tuple(choose_button(s.name, s.id) for s in services[:MAX_BUTTONS])
+    buttons = tuple(Button(s.name, choose_payload(s.id)) for s in services[:MAX_BUTTONS])
     return BotMessage("\n".join(lines), buttons=buttons)
 
 

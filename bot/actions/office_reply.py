@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.actions import hours as oh
 from bot.actions import offices as of
+from bot.actions import turn as slots
 from bot.actions.reply import Context, Reply, topic_slots
 from bot.actions.texts import say, say_simple
 from bot.actions.turn import Turn
@@ -95,4 +96,4 @@ def location_reply(ctx: Context, turn: Turn) -> Reply:
     if turn.service_id in ctx.catalogue.services:
         return service_offices(ctx, turn, turn.service_id, lang)  # type: ignore[arg-type]
     return Reply((BotMessage(say_simple(lang, "which_service", turn.simple_language)),),
-                 {"language": lang})
+                 {slots.LANGUAGE: lang})

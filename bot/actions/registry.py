@@ -20,9 +20,9 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from bot.actions.plan import focus
 from bot.catalogue.model import Catalogue
 from bot.settings import Settings
-from bot.actions.plan import focus
 from retrieval.api import Decision, DecisionKind
 
 log = structlog.get_logger(__name__)

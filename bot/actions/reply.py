@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -32,12 +31,6 @@ class Context:
 class Reply:
     messages: tuple[BotMessage, ...]
     slots: dict[str, Any] = field(default_factory=dict)
-
-
-def choose_button(title: str, service_id: str) -> Button:
-    """The button that makes the bot explain one service (intent choose_service)."""
-    payload = "/choose_service" + json.dumps({"service_id": service_id}, separators=(",", ":"))
-    return Button(title=title, payload=payload)
 
 
 def human_offer_buttons(yes: str, no: str) -> tuple[Button, ...]:

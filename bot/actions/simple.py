@@ -44,8 +44,8 @@ def simple_lines(service: Service, aspect: Aspect) -> list[str]:
             else ["Das geht nicht im Internet.", "Sie müssen zum Amt gehen."]
     elif aspect == Aspect.APPOINTMENT:
         if service.appointment_url:
-            lines += ["Sie brauchen einen Termin.", f"Den Termin machen Sie hier: "
-                      f"{service.appointment_url}"]
+            lines += ["Sie brauchen einen Termin.",
+                      f"Den Termin machen Sie hier: {service.appointment_url}"]
         else:
             lines += ["Fragen Sie beim Amt nach einem Termin."]
     else:

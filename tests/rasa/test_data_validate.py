@@ -14,7 +14,7 @@ def test_rasa_data_validate_is_clean() -> None:
     result = subprocess.run(
         [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings",
          "--config", "config.yml", "--domain", "bot/domain.yml", "--data", "nlu_data"],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
+        check=False, cwd=REPO, env=env, capture_output=True, text=True, timeout=300)
     output = result.stdout + result.stderr
     assert result.returncode == 0, output[-4000:]
     # Warnings about the data that --fail-on-warnings does not count (e.g. one example under two
