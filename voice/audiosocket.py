@@ -222,8 +222,8 @@ async def handle_connection(services: CallServices, reader: asyncio.StreamReader
             reason = "server-shutdown"
             raise
         finally:
+            writer.close()  # first: a cancelled close() below must not leak the socket
             await session.close(reason)
-            writer.close()
 
 
 async def _pump(session: VoiceSession, reader: asyncio.StreamReader,

@@ -4,6 +4,7 @@ an utterance, barge-in, DTMF, silence, hang-up and malformed frames."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 import uuid
 from collections.abc import AsyncIterator
@@ -92,6 +93,8 @@ class Client:
     async def close(self) -> None:
         self.writer.close()
         await asyncio.wait([self._task], timeout=10)
+        with contextlib.suppress(ConnectionError):
+            await self.writer.wait_closed()
 
 
 @pytest.fixture
@@ -136,7 +139,7 @@ async def test_greeting_streams_speech_then_silence_reprompts_and_says_goodbye(
 
 
 CHOICES = [BotMessage("Was möchten Sie tun?", buttons=(Button("여권", "/passport"),
-                                                      Button("안녕하세요", "/hello")))]
+                                                      Button("아니요", "/no")))]
 
 
 async def test_utterance_with_choices_is_recognised_and_answered(

@@ -1,0 +1,165 @@
+"""Full voice turns through one session: recognised German text injected (no German model is
+available here), real speech synthesis, a recording dialogue, staff queue and transport."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from voice_helpers import (
+    EventLog,
+    RecordingDialogue,
+    RecordingOutput,
+    RecordingQueue,
+    espeak,
+    silence,
+    voice_settings,
+)
+
+from bot.messages import BotMessage, HandoffRequest
+from voice.asr import AsrModel
+from voice.errors import TtsError
+from voice.events import EventType
+from voice.pipeline import VoiceSession
+from voice.runtime import VoiceRuntime, open_runtime
+from voice.settings import Prompts
+from voice.tts import CachedTts, Speech
+
+SHORT = Prompts(greeting="Guten Tag.", reprompt="Sind Sie noch da?", goodbye="Auf Wiederhören.",
+                transfer="Ich verbinde.")
+
+
+@pytest.fixture
+async def short_runtime(ko_model: AsrModel, ko_model_path: Path) -> AsyncIterator[VoiceRuntime]:
+    async with open_runtime(voice_settings(ko_model_path, prompts=SHORT), ko_model) as rt:
+        yield rt
+
+
+async def started(runtime: VoiceRuntime, dialogue: RecordingDialogue,
+                  queue: RecordingQueue | None = None) -> tuple[VoiceSession, EventLog,
+                                                                RecordingOutput]:
+    events, output = EventLog(), RecordingOutput(16000)
+    session = VoiceSession(runtime, call_id="call-1", input_rate=16000, output=output,
+                           dialogue=dialogue, handoff=queue or RecordingQueue(),
+                           on_event=events, transport="test")
+    await session.start()
+    await events.wait_for(EventType.PLAYBACK_END)
+    return session, events, output
+
+
+async def test_a_german_turn_is_answered_with_spoken_fees_and_dates(
+        short_runtime: VoiceRuntime) -> None:
+    dialogue = RecordingDialogue(default=[BotMessage(
+        "Ein Reisepass kostet 70,00 € und ist ab dem 1.4.2026 teurer.")])
+    session, events, output = await started(short_runtime, dialogue)
+    greeting_frames = len(output.audio)
+    assert greeting_frames > 10 and {len(f) for f in output.audio} == {640}  # 20 ms, 16 kHz
+    await session.inject_utterance("Was kostet ein Reisepass?", 0.93)
+    await events.wait_for(EventType.PLAYBACK_END, 2)
+    assert dialogue.calls == [("call-1", "Was kostet ein Reisepass?",
+                               {"channel": "voice", "call_id": "call-1"})]
+    spoken = events.of(EventType.TTS_START)[1].data
+    assert spoken == {"kind": "answer", "text": (
+        "Ein Reisepass kostet siebzig Euro und ist ab dem ersten April "
+        "zweitausendsechsundzwanzig teurer.")}
+    assert len(output.audio) > greeting_frames + 50  # a few seconds of answer
+    order = [e.type.value for e in events.events]
+    assert order == ["call-start", "tts-start", "tts-end", "playback-start", "playback-end",
+                     "stt-end", "dialogue-start", "dialogue-end", "tts-start", "tts-end",
+                     "playback-start", "playback-end"]
+    await session.close("test")
+    end = await events.wait_for(EventType.CALL_END)
+    assert end.data["transcript"][1] == {"role": "caller", "text": "Was kostet ein Reisepass?",
+                                         "confidence": 0.93}
+
+
+async def test_spoken_choice_and_link_offer_then_sms_reply(short_runtime: VoiceRuntime) -> None:
+    from bot.messages import Button
+
+    dialogue = RecordingDialogue(answers={
+        "Ich brauche ein Dokument": [BotMessage("Welches?", buttons=(
+            Button("Reisepass", "/pass"), Button("Personalausweis", "/ausweis")))],
+        "/ausweis": [BotMessage("Den Antrag gibt es unter https://stadt.example/ausweis.")],
+    })
+    session, events, _ = await started(short_runtime, dialogue)
+    await session.inject_utterance("Ich brauche ein Dokument")
+    await events.wait_for(EventType.PLAYBACK_END, 2)
+    await session.inject_utterance("den Personalausweis bitte")
+    await events.wait_for(EventType.PLAYBACK_END, 3)
+    assert [c[1] for c in dialogue.calls] == ["Ich brauche ein Dokument", "/ausweis"]
+    assert "per SMS oder per E-Mail" in events.of(EventType.TTS_START)[2].data["text"]
+    await session.inject_utterance("Per SMS bitte")
+    requested = await events.wait_for(EventType.LINKS_REQUESTED)
+    assert requested.data == {"channel": "sms", "links": ["https://stadt.example/ausweis"]}
+    await events.wait_for(EventType.PLAYBACK_END, 4)
+    assert events.of(EventType.TTS_START)[3].data["text"] == Prompts().links_unavailable
+    await session.close("test")
+
+
+async def test_handoff_from_the_dialogue_queues_the_transcript_and_transfers(
+        short_runtime: VoiceRuntime) -> None:
+    request = HandoffRequest("complaint", "Beschwerde über die Wartezeit", ("s1",))
+    dialogue = RecordingDialogue(default=[BotMessage("Das tut mir leid.", handoff=request)])
+    queue = RecordingQueue()
+    session, _, output = await started(short_runtime, dialogue, queue)
+    await session.inject_utterance("Ich möchte mich beschweren")
+    await session.ended.wait()
+    [(call_id, queued, transcript)] = queue.items
+    assert (call_id, queued) == ("call-1", request)
+    assert [(t.role, t.text) for t in transcript] == [
+        ("bot", "Guten Tag."), ("caller", "Ich möchte mich beschweren"),
+        ("bot", "Das tut mir leid. Ich verbinde.")]
+    assert output.route is not None and output.route.to_wire() == {"action": "transfer",
+                                                                   "target": "staff"}
+    assert short_runtime.routes.get("call-1") == output.route
+    assert session.end_reason == "transfer"
+
+
+async def test_dialogue_failure_is_one_error_event_and_an_apology(
+        short_runtime: VoiceRuntime) -> None:
+    session, events, _ = await started(short_runtime, RecordingDialogue(fail=True))
+    await session.inject_utterance("Hallo")
+    error = await events.wait_for(EventType.ERROR)
+    assert error.data == {"code": "dialogue-unavailable", "stage": "dialogue"}
+    await events.wait_for(EventType.PLAYBACK_END, 2)
+    assert events.of(EventType.TTS_START)[1].data["kind"] == "technical-problem"
+    await session.close("test")
+
+
+async def test_recognised_speech_reaches_the_dialogue(short_runtime: VoiceRuntime) -> None:
+    """Real audio through VAD and Vosk (Korean model): the recognised text is what is asked."""
+    dialogue = RecordingDialogue()
+    session, events, _ = await started(short_runtime, dialogue)
+    await session.feed_audio(silence(400, 16000) + espeak("여권을 신청하고 싶습니다", "ko", 16000)
+                             + silence(800, 16000))
+    heard = await events.wait_for(EventType.STT_END)
+    await dialogue.called.wait()
+    assert dialogue.calls[0][1] == heard.data["text"] != ""
+    assert events.of(EventType.STT_START)
+    await session.close("test")
+
+
+async def test_speech_that_fails_to_synthesise_goes_to_a_person(
+        ko_model: AsrModel, ko_model_path: Path) -> None:
+    class Broken:
+        name = "broken"
+
+        async def synthesize(self, text: str) -> Speech:
+            raise TtsError("kaputt")
+
+        async def close(self) -> None:
+            return None
+
+    async with open_runtime(voice_settings(ko_model_path, prompts=SHORT), ko_model) as rt:
+        rt.tts = CachedTts(Broken())
+        events, output = EventLog(), RecordingOutput()
+        session = VoiceSession(rt, call_id="c", input_rate=8000, output=output,
+                               dialogue=RecordingDialogue(), handoff=RecordingQueue(),
+                               on_event=events)
+        await session.start()
+        await asyncio.wait_for(session.ended.wait(), 10)
+    assert (await events.wait_for(EventType.ERROR)).data == {"code": "tts-failed",
+                                                            "stage": "tts"}
+    assert output.route is not None and output.route.action == "transfer"
