@@ -11,7 +11,7 @@ import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
@@ -37,6 +37,100 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             payload TEXT,
             created_at TIMESTAMP NOT NULL,
             PRIMARY KEY (conversation_id, seq)
+        )""",
+    ),
+    # 2: human handoff — episodes, callback tickets, callback forms, audit log, staff accounts,
+    # sessions and login failures (bot/handoff, bot/staff).
+    (
+        "ALTER TABLE conversations ADD COLUMN assigned_to VARCHAR(64)",
+        "CREATE INDEX ix_conversations_handoff ON conversations (handoff_status)",
+        """CREATE TABLE handoffs (
+            id VARCHAR(40) PRIMARY KEY,
+            conversation_id VARCHAR(64) NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            channel VARCHAR(16) NOT NULL,
+            reason VARCHAR(64) NOT NULL,
+            context TEXT,
+            queued_seq INTEGER NOT NULL,
+            queued_at TIMESTAMP NOT NULL,
+            claimed_at TIMESTAMP,
+            claimed_by VARCHAR(64),
+            ended_at TIMESTAMP,
+            ended_by VARCHAR(64),
+            end_status VARCHAR(32),
+            outcome VARCHAR(32),
+            rating_asked_at TIMESTAMP,
+            rating INTEGER
+        )""",
+        "CREATE INDEX ix_handoffs_conversation ON handoffs (conversation_id, ended_at)",
+        "CREATE INDEX ix_handoffs_queued_at ON handoffs (queued_at)",
+        """INSERT INTO handoffs (id, conversation_id, channel, reason, context, queued_seq,
+                                 queued_at)
+           SELECT 'm2-' || id, id, channel, 'unknown', handoff_context, last_seq, updated_at
+           FROM conversations WHERE handoff_status IN ('queued', 'assigned')""",
+        "UPDATE conversations SET handoff_status = 'queued' WHERE handoff_status = 'assigned'",
+        """CREATE TABLE tickets (
+            id INTEGER PRIMARY KEY,
+            conversation_id VARCHAR(64) NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            handoff_id VARCHAR(40),
+            channel VARCHAR(16) NOT NULL,
+            status VARCHAR(16) NOT NULL,
+            name TEXT NOT NULL,
+            phone VARCHAR(64),
+            email VARCHAR(254),
+            consent_text TEXT NOT NULL,
+            consent_at TIMESTAMP NOT NULL,
+            topic TEXT,
+            created_at TIMESTAMP NOT NULL,
+            due_at TIMESTAMP NOT NULL,
+            claimed_by VARCHAR(64),
+            claimed_at TIMESTAMP,
+            closed_by VARCHAR(64),
+            closed_at TIMESTAMP,
+            outcome VARCHAR(32),
+            note TEXT
+        )""",
+        "CREATE INDEX ix_tickets_status ON tickets (status, due_at)",
+        "CREATE TABLE counters (name VARCHAR(32) PRIMARY KEY, value INTEGER NOT NULL)",
+        "INSERT INTO counters (name, value) VALUES ('ticket', 0)",
+        """CREATE TABLE callback_forms (
+            conversation_id VARCHAR(64) PRIMARY KEY
+                REFERENCES conversations(id) ON DELETE CASCADE,
+            data TEXT NOT NULL,
+            updated_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE handoff_audit (
+            id VARCHAR(40) PRIMARY KEY,
+            at TIMESTAMP NOT NULL,
+            actor VARCHAR(64) NOT NULL,
+            action VARCHAR(32) NOT NULL,
+            conversation_id VARCHAR(64),
+            ticket_id INTEGER,
+            detail TEXT
+        )""",
+        "CREATE INDEX ix_handoff_audit_conversation ON handoff_audit (conversation_id, at)",
+        "CREATE INDEX ix_handoff_audit_at ON handoff_audit (at)",
+        """CREATE TABLE staff_accounts (
+            username VARCHAR(64) PRIMARY KEY,
+            display_name VARCHAR(100) NOT NULL,
+            role VARCHAR(16) NOT NULL,
+            password_hash TEXT NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            password_changed_at TIMESTAMP NOT NULL
+        )""",
+        """CREATE TABLE staff_sessions (
+            token_hash VARCHAR(64) PRIMARY KEY,
+            username VARCHAR(64) NOT NULL REFERENCES staff_accounts(username) ON DELETE CASCADE,
+            csrf_token VARCHAR(64) NOT NULL,
+            created_at TIMESTAMP NOT NULL,
+            last_seen TIMESTAMP NOT NULL,
+            expires_at TIMESTAMP NOT NULL
+        )""",
+        "CREATE INDEX ix_staff_sessions_username ON staff_sessions (username)",
+        """CREATE TABLE staff_login_failures (
+            username VARCHAR(64) PRIMARY KEY,
+            failures INTEGER NOT NULL,
+            locked_until TIMESTAMP,
+            last_failure TIMESTAMP NOT NULL
         )""",
     ),
 )
@@ -71,6 +165,28 @@ class StoredMessage:
 
 
 @dataclass(frozen=True, slots=True)
+class HandoffChange:
+    """One move of a conversation's handoff state through :meth:`Store.set_handoff`."""
+
+    conversation_id: str
+    previous: HandoffStatus
+    current: HandoffStatus
+    context: dict[str, Any] | None
+    channel: str
+    last_seq: int
+    at: dt.datetime  # naive UTC, like every timestamp in the store
+
+
+class HandoffListener(Protocol):
+    """Told of every :meth:`Store.set_handoff` move: inside its transaction (to write related
+    rows atomically) and after the commit (to publish events)."""
+
+    async def in_transaction(self, conn: AsyncConnection, change: HandoffChange) -> None: ...
+
+    def committed(self, change: HandoffChange) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
 class ConversationState:
     id: str
     handoff_status: HandoffStatus
@@ -85,6 +201,15 @@ def _now() -> dt.datetime:
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine
+        self._handoff_listeners: list[HandoffListener] = []
+
+    @property
+    def engine(self) -> AsyncEngine:
+        """The shared pool, for modules that own tables of their own (handoff, staff)."""
+        return self._engine
+
+    def add_handoff_listener(self, listener: HandoffListener) -> None:
+        self._handoff_listeners.append(listener)
 
     @classmethod
     async def open(cls, url: str) -> Store:
@@ -178,16 +303,23 @@ class Store:
         async with self._tx() as conn:
             await self._ensure(conn, conversation_id, "web", _now())
             row = (await conn.execute(sa.text(
-                "SELECT handoff_status FROM conversations WHERE id = :id"),
+                "SELECT handoff_status, channel, last_seq FROM conversations WHERE id = :id"),
                 {"id": conversation_id})).first()
             assert row is not None
             new = transition(HandoffStatus(row[0]), target)
+            now = _now()
             await conn.execute(sa.text(
                 "UPDATE conversations SET handoff_status = :s, handoff_context ="
                 " COALESCE(:ctx, handoff_context), updated_at = :now WHERE id = :id"),
                 {"s": new.value, "ctx": json.dumps(context, ensure_ascii=False) if context else None,
-                 "now": _now(), "id": conversation_id})
-            return new
+                 "now": now, "id": conversation_id})
+            change = HandoffChange(conversation_id, HandoffStatus(row[0]), new, context, row[1],
+                                   row[2], now)
+            for listener in self._handoff_listeners:
+                await listener.in_transaction(conn, change)
+        for listener in self._handoff_listeners:
+            listener.committed(change)
+        return new
 
     @staticmethod
     async def _ensure(conn: AsyncConnection, conversation_id: str, channel: str,

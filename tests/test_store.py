@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from bot.handoff.state import HandoffStatus, IllegalTransition
-from bot.store import Store
+from bot.store import MIGRATIONS, Store
 
 
 @pytest.fixture
@@ -51,5 +51,5 @@ async def test_data_survives_reopen_and_migrations_run_once(tmp_path: Path) -> N
     await first.close()
     second = await Store.open(url)
     assert [m.payload for m in await second.messages("p")] == [{"x": 1}]
-    assert await second.migrate() == 1
+    assert await second.migrate() == len(MIGRATIONS)
     await second.close()

@@ -5,13 +5,13 @@ from __future__ import annotations
 import asyncio
 import weakref
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 
 from bot.gateway.dialogue import RasaClient
 from bot.handoff.state import BOT_SILENT, HandoffStatus
-from bot.messages import BotMessage
+from bot.messages import BotMessage, HandoffRequest
 from bot.store import Store
 
 log = structlog.get_logger(__name__)
@@ -42,12 +42,33 @@ def handoff_view(status: HandoffStatus, context: dict[str, Any] | None) -> dict[
     return view
 
 
+class GateReply(Protocol):
+    messages: tuple[BotMessage, ...]
+
+
+class HandoffGate(Protocol):
+    """The handoff part's say in a turn (implemented by :class:`bot.handoff.gate.HandoffGate`)."""
+
+    async def before_dialogue(self, conversation_id: str, text: str, seq: int,
+                              status: HandoffStatus, channel: str) -> GateReply | None: ...
+
+    async def escalate(self, conversation_id: str, request: HandoffRequest, channel: str,
+                       messages: tuple[BotMessage, ...]) -> GateReply: ...
+
+
 class ChatService:
     def __init__(self, store: Store, dialogue: RasaClient) -> None:
         self._store = store
         self._dialogue = dialogue
+        self._handoff: HandoffGate | None = None
         # One turn at a time per conversation, so messages keep their order.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def attach_handoff(self, gate: HandoffGate) -> None:
+        """Plugged in once at start by the staff part; without it escalations only queue."""
+        if self._handoff is not None:
+            raise RuntimeError("handoff gate already attached")
+        self._handoff = gate
 
     def _lock(self, conversation_id: str) -> asyncio.Lock:
         lock = self._locks.get(conversation_id)
@@ -61,7 +82,13 @@ class ChatService:
         async with self._lock(conversation_id):
             state = await self._store.conversation(conversation_id)
             status = state.handoff_status if state else HandoffStatus.BOT
-            await self._store.append(conversation_id, [("citizen", text, {})], channel=channel)
+            (seq,) = await self._store.append(conversation_id, [("citizen", text, {})],
+                                              channel=channel)
+            if self._handoff is not None:
+                reply = await self._handoff.before_dialogue(conversation_id, text, seq, status,
+                                                            channel)
+                if reply is not None:  # the handoff part answered (callback form, rating, ...)
+                    return await self._answer_without_dialogue(conversation_id, reply, channel)
             if status in BOT_SILENT:
                 # A person owns (or is about to own) the conversation: the bot stays silent.
                 log.info("gateway.chat.bot_silent", status=status.value)
@@ -72,7 +99,13 @@ class ChatService:
             messages = await self._dialogue.send(conversation_id, text, {"channel": channel})
             handoff = None
             requests = [m.handoff for m in messages if m.handoff is not None]
-            if requests:
+            if requests and self._handoff is not None:
+                messages = list((await self._handoff.escalate(
+                    conversation_id, requests[0], channel, tuple(messages))).messages)
+                state = await self._store.conversation(conversation_id)
+                handoff = handoff_view(state.handoff_status, state.handoff_context) \
+                    if state else None
+            elif requests:
                 context = requests[0].to_wire()
                 new = await self._store.set_handoff(conversation_id, HandoffStatus.QUEUED, context)
                 handoff = handoff_view(new, context)
@@ -83,3 +116,12 @@ class ChatService:
                 channel=channel,
             )
             return ChatResult(conversation_id, tuple(messages), handoff)
+
+    async def _answer_without_dialogue(self, conversation_id: str, reply: GateReply,
+                                       channel: str) -> ChatResult:
+        await self._store.append(
+            conversation_id, [("bot", m.text, m.to_api()) for m in reply.messages],
+            channel=channel)
+        state = await self._store.conversation(conversation_id)
+        view = handoff_view(state.handoff_status, state.handoff_context) if state else None
+        return ChatResult(conversation_id, reply.messages, view)

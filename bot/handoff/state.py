@@ -1,8 +1,9 @@
 """The handoff lifecycle as an explicit state machine (pure; no I/O).
 
     bot ──escalate──▶ queued ──claim──▶ assigned ──release──▶ bot
-      │                 │                  └─────close─────▶ closed
-      └──callback──▶ callback_requested ──close──▶ closed
+      │                 │                  ├─────close─────▶ closed
+      │                 │                  └──callback needed──┐
+      └──callback──▶ callback_requested ◀──(ticket filed)───────┘ ──close──▶ closed
 """
 
 from __future__ import annotations
@@ -33,8 +34,10 @@ ALLOWED: dict[HandoffStatus, frozenset[HandoffStatus]] = {
         {HandoffStatus.ASSIGNED, HandoffStatus.BOT, HandoffStatus.CALLBACK_REQUESTED,
          HandoffStatus.CLOSED}
     ),
+    # ASSIGNED → CALLBACK_REQUESTED: staff finish with "callback needed" and file a ticket.
     HandoffStatus.ASSIGNED: frozenset(
-        {HandoffStatus.BOT, HandoffStatus.CLOSED, HandoffStatus.QUEUED}
+        {HandoffStatus.BOT, HandoffStatus.CLOSED, HandoffStatus.QUEUED,
+         HandoffStatus.CALLBACK_REQUESTED}
     ),
     HandoffStatus.CALLBACK_REQUESTED: frozenset({HandoffStatus.CLOSED, HandoffStatus.ASSIGNED}),
     # A closed conversation may be opened again by the citizen writing anew.

@@ -1,0 +1,80 @@
+"""A throwaway PostgreSQL cluster from Debian's package, for tests that need the real thing.
+
+Started once per test session in a temporary directory, on a free port, with trust auth on
+loopback only; as root it runs as the ``postgres`` user (initdb refuses root). Tests skip with a
+clear reason when the package is not installed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.conftest import free_port
+
+INSTALL_HINT = ("PostgreSQL is not installed (Debian: apt-get install -y postgresql); "
+                "the PostgreSQL variants of these tests are skipped")
+
+
+def pg_bin() -> Path | None:
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"),
+                        key=lambda p: int(Path(p).parent.parent.name))
+    return Path(candidates[-1]).parent if candidates else None
+
+
+class PgCluster:
+    def __init__(self, bindir: Path) -> None:
+        self.bindir = bindir
+        self.port = free_port()
+        self.dir = Path(tempfile.mkdtemp(prefix="buergerbot-pg-"))
+        self.data = self.dir / "data"
+        self.user = "postgres" if os.geteuid() == 0 else pwd.getpwuid(os.geteuid()).pw_name
+
+    def _run(self, *args: str) -> None:
+        cmd = [str(self.bindir / args[0]), *args[1:]]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--", *cmd]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=120)
+
+    def start(self) -> None:
+        if os.geteuid() == 0:
+            shutil.chown(self.dir, "postgres", "postgres")
+        self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8",
+                  "--locale=C")
+        self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-t", "60",
+                  "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
+                        "-c fsync=off -c max_connections=200", "start")
+
+    def stop(self) -> None:
+        with contextlib.suppress(subprocess.SubprocessError):
+            self._run("pg_ctl", "-D", str(self.data), "-m", "immediate", "-w", "stop")
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def create_database(self) -> str:
+        """A fresh, empty database; returns its SQLAlchemy URL."""
+        name = "t_" + uuid.uuid4().hex[:12]
+        cmd = [str(self.bindir.parent / "bin" / "createdb"), "-h", "127.0.0.1", "-p",
+               str(self.port), "-U", self.user, name]
+        subprocess.run(cmd, check=True, capture_output=True, timeout=60)
+        return f"postgresql://{self.user}@127.0.0.1:{self.port}/{name}"
+
+
+@contextlib.contextmanager
+def running_cluster() -> Iterator[PgCluster]:
+    bindir = pg_bin()
+    if bindir is None:
+        raise FileNotFoundError(INSTALL_HINT)
+    cluster = PgCluster(bindir)
+    try:
+        cluster.start()
+        yield cluster
+    finally:
+        cluster.stop()
