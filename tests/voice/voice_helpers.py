@@ -141,3 +141,12 @@ class RecordingOutput:
 
     async def hangup(self) -> None:
         self.hung_up = True
+
+
+def free_port() -> int:
+    """A free loopback port, for a server that must not be there."""
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
