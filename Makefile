@@ -22,9 +22,12 @@ run: install
 test: install system-deps
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
-# Debian packages some tests need (espeak-ng for synthetic speech, ...); skipped when present.
+# What the tests drive for real besides Python: espeak-ng (synthetic speech for Vosk),
+# PostgreSQL (handoff store), Chromium + axe-core (browser tests). Installed only when missing.
+SYSTEM_PACKAGES := espeak-ng postgresql
 system-deps:
-	@bash scripts/system-deps.sh
+	@bash scripts/system-deps.sh $(SYSTEM_PACKAGES)
+	@bash scripts/web-test-deps.sh
 
 test-fast: install
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
