@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.catalogue import CatalogueError, load_catalogue
 from bot.settings import Settings, SettingsError
+from bot.staff.cli import add_arguments as add_staff_arguments
 from bot.training import TrainingError
 
 
@@ -68,6 +69,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
     from retrieval.evaluate import main as eval_main
 
     return eval_main(args.rest)
+
+
+def cmd_staff(args: argparse.Namespace) -> int:
+    from bot.staff.cli import run
+
+    return run(args, _settings(args))
 
 
 def cmd_chat(args: argparse.Namespace) -> int:
@@ -203,6 +210,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("what", choices=["retrieval"])
     p.add_argument("rest", nargs=argparse.REMAINDER)
     p.set_defaults(func=cmd_eval)
+
+    p = sub.add_parser("staff", help="Konten der Service-Konsole verwalten "
+                       "(add|passwd|remove|list)")
+    p.add_argument("--state-dir", type=Path, help="Verzeichnis mit der Datenbank")
+    add_staff_arguments(p)
+    p.set_defaults(func=cmd_staff)
 
     p = sub.add_parser("catalogue", help="Katalog prüfen")
     csub = p.add_subparsers(dest="catalogue_command", required=True)

@@ -8,6 +8,7 @@ import aiohttp
 import structlog
 from aiohttp import web
 
+from bot import staff
 from bot.gateway import api, keys
 from bot.gateway import web as web_chat
 from bot.gateway.chat import ChatService
@@ -44,6 +45,7 @@ def create_app(settings: Settings) -> web.Application:
     app.cleanup_ctx.extend([_store_ctx, _dialogue_ctx])
     app.add_routes(api.routes)
     web_chat.setup(app)
+    staff.setup(app)
     return app
 
 

@@ -65,6 +65,16 @@ class CallTransferRequested:
 
 
 @dataclass(frozen=True, slots=True)
+class StaffPresence:
+    """Who has the console open."""
+
+    online: tuple[str, ...]
+
+    def to_wire(self) -> dict[str, Any]:
+        return {"type": "staff.presence", "online": list(self.online)}
+
+
+@dataclass(frozen=True, slots=True)
 class Overflow:
     """This subscriber missed events; reload state."""
 
@@ -72,7 +82,8 @@ class Overflow:
         return {"type": "resync"}
 
 
-Event = QueueChanged | MessageAdded | TicketChanged | CallTransferRequested | Overflow
+Event = (QueueChanged | MessageAdded | TicketChanged | CallTransferRequested | StaffPresence
+         | Overflow)
 
 
 class Subscription:

@@ -95,6 +95,7 @@ class HandoffGate:
         if why is not None:
             log.info("handoff.callback_offered", channel=channel,
                      closed=not hours.is_open(now))
+            await service.record_callback_offer(cid, request.to_wire(), channel)
             turn = offer(request.to_wire(), why, service.config.ticket_due_hours)
             reply = await self._form_turn(cid, turn, channel)
             return GateReply((*others, *reply.messages))

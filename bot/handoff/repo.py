@@ -146,6 +146,13 @@ async def recent_handle_seconds(conn: AsyncConnection, since: dt.datetime,
     return [(as_datetime(r[1]) - as_datetime(r[0])).total_seconds() for r in rows]
 
 
+async def last_citizen_text(conn: AsyncConnection, cid: str) -> str | None:
+    value = (await conn.execute(sa.text(
+        "SELECT text FROM messages WHERE conversation_id = :cid AND role = 'citizen'"
+        " ORDER BY seq DESC LIMIT 1"), {"cid": cid})).scalar()
+    return None if value is None else str(value)
+
+
 # -- the queue -----------------------------------------------------------------------------------
 QUEUE_SQL = """
 SELECT c.id, c.channel, c.handoff_status, c.assigned_to, h.reason, h.context, h.queued_at,

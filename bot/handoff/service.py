@@ -135,6 +135,12 @@ class HandoffService:
                                 self.config.default_handle_seconds)
         return Waiting(status, position, seconds)
 
+    async def last_citizen_text(self, cid: str) -> str | None:
+        async with self.store.engine.connect() as conn:
+            if await repo.conversation_row(conn, cid) is None:
+                raise ConversationNotFound()
+            return await repo.last_citizen_text(conn, cid)
+
     async def detail(self, cid: str, actor: Actor) -> dict[str, Any]:
         now = self.clock()
         async with self.store.engine.connect() as conn:
@@ -459,6 +465,22 @@ class HandoffService:
         self.hub.publish(TicketChanged(ticket_id, TicketStatus.OPEN.value))
         self.hub.publish(QueueChanged(cid, HandoffStatus.CALLBACK_REQUESTED.value))
         return ticket_id, due
+
+    async def record_callback_offer(self, cid: str, context: dict[str, Any],
+                                    channel: str) -> None:
+        """Nobody could take over: count the demand (an episode that ends at once)."""
+        now = self.clock()
+        async with self.store.engine.begin() as conn:
+            row = await repo.conversation_row(conn, cid)
+            if row is None:
+                raise ConversationNotFound()
+            if await repo.open_episode_id(conn, cid) is not None:
+                return
+            await repo.open_episode(conn, cid, channel=channel or row[1], context=context,
+                                    queued_seq=int(row[5]), at=now)
+            await repo.end_episode(conn, cid, by="system", end_status="callback_offered", at=now)
+            await repo.audit(conn, at=now, actor="system", action="callback_offered",
+                             conversation_id=cid, detail={"reason": context.get("reason")})
 
     async def cancel_waiting(self, cid: str) -> bool:
         """The citizen leaves the queue; the bot answers again."""
