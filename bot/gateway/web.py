@@ -11,7 +11,7 @@ import datetime as dt
 import gzip
 import hashlib
 import mimetypes
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from importlib import resources
 from urllib.parse import urlsplit
@@ -29,13 +29,14 @@ log = structlog.get_logger(__name__)
 
 RETENTION_DAYS = 30  # conversations untouched this long are deleted (stated in the widget)
 PURGE_INTERVAL = 3600.0
-VOICE_PATH = "/voice"  # the voice line's socket, if that component is mounted on this app
+VOICE_ASR = "/voice/asr"  # the voice line's vosk-server compatible socket (voice/web.py)
 WEB_ROOT = resources.files("bot").joinpath("web")
 
 PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
             "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
             "frame-ancestors 'self'; object-src 'none'")
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
+PAGES = frozenset({"/"})
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml",
                 ".html": "text/html", ".png": "image/png", ".ico": "image/x-icon"}
 
@@ -105,7 +106,7 @@ async def static_file(request: web.Request) -> web.Response:
 @routes.get("/api/v1/widget")
 async def widget_config(request: web.Request) -> web.Response:
     widget = request.app[ws.WIDGET]
-    return web.json_response({"socket": ws.PATH, "voice": widget.voice_path,
+    return web.json_response({"socket": ws.PATH, "voice": widget.voice(),
                               "retention_days": widget.retention_days, "max_text": ws.MAX_TEXT})
 
 
@@ -199,7 +200,8 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if request.secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    if response.content_type == "text/html":
+    # By path too: a 304 carries no content type, but its headers update the cached page's.
+    if response.content_type == "text/html" or request.path in PAGES:
         headers.setdefault("Content-Security-Policy", PAGE_CSP)
         headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
@@ -235,14 +237,24 @@ async def _purge_loop(feedback: FeedbackStore, stop: asyncio.Event) -> None:
             await asyncio.wait_for(stop.wait(), PURGE_INTERVAL)
 
 
-def _voice_path(app: web.Application) -> str | None:
+def _dictation(app: web.Application) -> Callable[[], str | None]:
+    """Where the mic button sends audio: the voice line's ASR socket while it has a model."""
     paths = {r.resource.canonical for r in app.router.routes() if r.resource is not None}
-    return VOICE_PATH if VOICE_PATH in paths else None
+    if VOICE_ASR not in paths:
+        return lambda: None
+    # The voice line is mounted, so voice.web is loaded already; its state knows the model.
+    from voice.web import VOICE
+
+    def ready() -> str | None:
+        state = app.get(VOICE)
+        return VOICE_ASR if state is not None and state.runtime is not None else None
+
+    return ready
 
 
 async def _widget_ctx(app: web.Application) -> AsyncIterator[None]:
     feedback = await FeedbackStore.open(app[keys.STORE])
-    widget = ws.Widget(ws.ChatHub(), feedback, ws.Limits.default(), _voice_path(app),
+    widget = ws.Widget(ws.ChatHub(), feedback, ws.Limits.default(), _dictation(app),
                        RETENTION_DAYS)
     app[ws.WIDGET] = widget
     stop = asyncio.Event()

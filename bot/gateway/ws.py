@@ -10,6 +10,7 @@ a ``type``::
                      delete {}                       delete the conversation
                      ping {}
     server → client  welcome {conversation_id, voice, retention_days, max_text, ratings}
+                     (voice: path of the dictation socket, vosk-server protocol, or null)
                      messages {messages, handoff, ref}   stored messages not sent yet
                      typing {active}
                      rated {seq, rating}
@@ -208,7 +209,7 @@ def parse_client_frame(raw: str) -> ClientFrame:
 class Welcome:
     TYPE: ClassVar[str] = "welcome"
     conversation_id: str
-    voice: str | None  # path of the voice socket, or None when the gateway has none
+    voice: str | None  # path of the dictation socket, or None while the gateway has none
     retention_days: int
     max_text: int = MAX_TEXT
     ratings: dict[int, Rating] = field(default_factory=dict)
@@ -452,7 +453,7 @@ class Widget:
     hub: ChatHub
     feedback: FeedbackStore
     limits: Limits
-    voice_path: str | None
+    voice: Callable[[], str | None]  # the dictation socket's path while voice works, else None
     retention_days: int
     # The sockets' background tasks; the owner awaits them before the store closes.
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
@@ -562,7 +563,7 @@ class ChatSocket:
         ratings = await widget.feedback.ratings(hello.conversation_id)
         self._conversation, self._sent_seq = hello.conversation_id, hello.after
         self._state = SocketState.BOUND
-        await self._send(Welcome(hello.conversation_id, widget.voice_path,
+        await self._send(Welcome(hello.conversation_id, widget.voice(),
                                  widget.retention_days, MAX_TEXT, ratings))
         self._subscription = widget.hub.subscribe(hello.conversation_id)
         self._listener = widget.spawn(self._listen(self._subscription))

@@ -105,7 +105,7 @@ def test_every_wire_type_round_trips() -> None:
     for frame in client_frames:
         assert ws.parse_client_frame(json.dumps(frame.to_wire())) == frame
     server_frames = [
-        ws.Welcome("abc", "/voice", 30, 2000, {2: Rating.UP}),
+        ws.Welcome("abc", "/voice/asr", 30, 2000, {2: Rating.UP}),
         ws.Messages(({"seq": 1, "role": "bot", "text": "x", "sources": [], "buttons": []},),
                     {"status": "queued"}, "r1"),
         ws.Typing(True), ws.Rated(2, Rating.UP), ws.Deleted(),
