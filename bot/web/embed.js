@@ -191,8 +191,6 @@ button,textarea{font:inherit;color:inherit}
 button{cursor:pointer}
 svg{width:1.25rem;height:1.25rem;fill:none;stroke:currentColor;stroke-width:2;
  stroke-linecap:round;stroke-linejoin:round;flex:none}
-:focus-visible{outline:3px solid #fff;box-shadow:0 0 0 6px #1b1b1b;outline-offset:0}
-a:focus-visible{border-radius:2px}
 .launcher{display:flex;align-items:center;gap:.5rem;min-height:3rem;padding:.625rem 1.25rem;
  border:2px solid ${ON_ACCENT};border-radius:1.5rem;background:${ACCENT};color:${ON_ACCENT};
  font-weight:600;box-shadow:0 2px 10px rgba(0,0,0,.35)}
@@ -202,7 +200,7 @@ a:focus-visible{border-radius:2px}
  width:min(26rem,calc(100vw - 2rem));height:min(42rem,calc(100vh - 2rem));background:#fff;
  border:1px solid #6b6b6b;border-radius:.75rem;overflow:hidden;box-shadow:0 6px 24px rgba(0,0,0,.3)}
 :host([data-position=left]) .panel{right:auto;left:1rem}
-header{display:flex;align-items:center;gap:.25rem;padding:.5rem .5rem .5rem 1rem;
+.head{display:flex;align-items:center;gap:.25rem;padding:.5rem .5rem .5rem 1rem;
  background:${ACCENT};color:${ON_ACCENT}}
 h2{flex:1;margin:0;font-size:1.125rem;line-height:1.3}
 h3{margin:0 0 .25rem;font-size:1rem}
@@ -254,10 +252,13 @@ textarea::placeholder{color:#595959;opacity:1}
 .mic{border-color:#767676}
 .mic[aria-pressed=true]{background:#b00020;border-color:#b00020;color:#fff}
 .count{margin:0;padding:0 .75rem;font-size:.8125rem;color:#4a4a4a;text-align:right}
-footer{padding:0 .5rem .375rem}
+.foot{padding:0 .5rem .375rem}
 .link{min-height:2.5rem;padding:.25rem .5rem;border:2px solid transparent;border-radius:.5rem;
  background:none;color:${LINK};text-decoration:underline;font-weight:600;font-size:.9375rem}
 .status{margin:0;padding:.25rem 1rem;background:#fdecea;color:#7a0016;font-size:.875rem}
+/* Last, so no component style hides it: a white ring inside a dark one shows on any colour. */
+:focus-visible{outline:3px solid #fff;box-shadow:0 0 0 6px #1b1b1b;outline-offset:0}
+a:focus-visible{border-radius:2px}
 @media (max-width:30em),(max-height:32em){
  .panel{inset:0;width:100%;height:100%;border:0;border-radius:0}
  :host([data-position=left]) .panel{left:0}
@@ -338,11 +339,12 @@ footer{padding:0 .5rem .375rem}
         "aria-controls": "bb-privacy-box", "aria-label": T.privacyAgain, title: T.privacyAgain },
       icon("info"));
       this.privacy.id = "bb-privacy-box";
-      this.footer = el("footer", {}, this.human);
+      this.footer = el("div", { class: "foot" }, this.human);
       this.announcer = el("div", { class: "sr-only", "aria-live": "polite" });
       this.panel = el("section", { id: "bb-panel", class: "panel", role: "dialog",
         "aria-modal": "false", "aria-labelledby": "bb-title", hidden: true },
-      el("header", {}, el("h2", { id: "bb-title" }, title), this.privacyAgain, this.delBtn, close),
+      el("div", { class: "head" }, el("h2", { id: "bb-title" }, title), this.privacyAgain, this.delBtn,
+        close),
       this.confirmBar, this.banner, this.status, this.scroller, this.form, this.count,
       this.footer, this.announcer);
       this.root.append(this.launcher, this.panel);
