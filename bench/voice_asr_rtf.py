@@ -24,8 +24,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from voice.asr import AsrModel  # noqa: E402
-from voice.audio import StreamResampler, resample_block  # noqa: E402
+from voice.asr import AsrModel
+from voice.audio import StreamResampler, resample_block
 
 SENTENCES = ["여권을 신청하고 싶습니다", "주민 등록 등본이 필요합니다", "운전 면허를 갱신하려고 합니다",
              "안녕하세요 시청 민원실입니다", "이사를 했는데 주소를 바꾸고 싶어요"]

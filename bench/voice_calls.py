@@ -36,9 +36,9 @@ from typing import Any
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from bot.messages import BotMessage  # noqa: E402
-from voice.audio import resample_block  # noqa: E402
-from voice.audiosocket import (  # noqa: E402
+from bot.messages import BotMessage
+from voice.audio import resample_block
+from voice.audiosocket import (
     AudioFrame,
     CallIdFrame,
     CallServices,
@@ -46,9 +46,9 @@ from voice.audiosocket import (  # noqa: E402
     read_frame,
     serve,
 )
-from voice.runtime import open_runtime  # noqa: E402
-from voice.settings import VoiceSettings  # noqa: E402
-from voice.vad import VadConfig  # noqa: E402
+from voice.runtime import open_runtime
+from voice.settings import VoiceSettings
+from voice.vad import VadConfig
 
 FRAME = 320
 FRAME_S = 0.02
