@@ -28,9 +28,7 @@ def in_language(message: BotMessage, lang: str) -> BotMessage:
     """The catalogue is German; English questions get an English frame around it."""
     if lang != "en":
         return message
-    note = say("en", "english_note")
-    return BotMessage(f"{note}\n\n{message.text}", sources=message.sources,
-                      buttons=message.buttons, handoff=message.handoff, extra=message.extra)
+    return replace(message, text=f"{say('en', 'english_note')}\n\n{message.text}")
 
 
 def service_answer(ctx: Context, turn: Turn, service_id: str, aspect: Aspect,
@@ -45,7 +43,7 @@ def service_answer(ctx: Context, turn: Turn, service_id: str, aspect: Aspect,
     return Reply((message,), topic_slots(lang, service_id, aspect.value))
 
 
-def _asks_about_named_office(ctx: Context, turn: Turn, aspect: Aspect) -> bool:
+def _asks_about_named_office(turn: Turn, aspect: Aspect) -> bool:
     return aspect == Aspect.OFFICE and turn.intent != "ask_followup" and not turn.is_payload
 
 
@@ -53,7 +51,7 @@ def answer(ctx: Context, turn: Turn, decision: Decision | None) -> Reply:
     """Reply to ask_service / ask_followup / choose_service (and understood fallbacks)."""
     plan = plan_answer(turn, decision, ctx.known_services)
     lang = turn.reply_language
-    if _asks_about_named_office(ctx, turn, plan.aspect):
+    if _asks_about_named_office(turn, plan.aspect):
         named = offices_named(ctx.catalogue, turn.text)
         if named:
             return named_offices(ctx, turn, named, lang)

@@ -44,7 +44,15 @@ def main() -> int:
         print(f"buergerbot actions: {err}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level)
-    serve(settings)
+    from bot.catalogue import CatalogueError
+    from retrieval.embedding import EmbedderNotFound
+
+    try:
+        serve(settings)
+    except (CatalogueError, EmbedderNotFound) as err:
+        log.error("actions.server.start_failed", error=type(err).__name__)
+        print(f"buergerbot actions: {err}", file=sys.stderr)
+        return 1
     return 0
 
 
