@@ -32,11 +32,6 @@ class Rating(StrEnum):
     DOWN = "down"
 
 
-def _engine(store: Store) -> AsyncEngine:
-    # Store keeps its engine private; a public ``Store.engine`` property is proposed.
-    return store._engine
-
-
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC).replace(tzinfo=None)
 
@@ -47,7 +42,7 @@ class FeedbackStore:
 
     @classmethod
     async def open(cls, store: Store) -> FeedbackStore:
-        feedback = cls(_engine(store))
+        feedback = cls(store.engine)
         async with feedback._engine.begin() as conn:
             for statement in SCHEMA:
                 await conn.execute(sa.text(statement))

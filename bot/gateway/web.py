@@ -126,7 +126,7 @@ async def post_feedback(request: web.Request) -> web.Response:
 async def post_handoff(request: web.Request) -> web.Response:
     conversation_id = _conversation_id(request.match_info["conversation_id"])
     store = request.app[keys.STORE]
-    await ws.ask_human(store, conversation_id)
+    await ws.request_person(request.app, conversation_id)
     request.app[ws.WIDGET].hub.publish(conversation_id)
     state = await store.conversation(conversation_id)
     assert state is not None

@@ -63,6 +63,7 @@ HANDOFF_NOTICE = ("Ihre Anfrage wurde an das Service-Team weitergeleitet. Sobald
                   "Chat. Telefonisch erreichen Sie uns unter der Behördennummer 115.")
 INTERNAL_ERROR = ("Es ist ein interner Fehler aufgetreten. Bitte versuchen Sie es später noch "
                   "einmal.")
+HUMAN_REQUEST = "Ich möchte mit einem Menschen sprechen."
 WITH_STAFF = frozenset({HandoffStatus.QUEUED, HandoffStatus.ASSIGNED,
                         HandoffStatus.CALLBACK_REQUESTED})
 
@@ -469,6 +470,17 @@ WIDGET = web.AppKey("widget", Widget)
 
 
 # -- conversation actions, shared by the socket and the HTTP fallback -----------------------------
+async def request_person(app: web.Application, conversation_id: str) -> None:
+    """„Mit einem Menschen sprechen“: the same turn as typing it, so the dialogue's and the
+    handoff part's rules apply (queue with place and wait, or a callback offer out of hours).
+    Only when the dialogue engine is down does the gateway queue the conversation itself."""
+    try:
+        await app[keys.CHAT].turn(conversation_id, HUMAN_REQUEST, channel="web")
+    except DialogueUnavailable as err:
+        log.warning("gateway.ws.dialogue_unavailable", component=err.component)
+        await ask_human(app[keys.STORE], conversation_id)
+
+
 async def ask_human(store: Store, conversation_id: str) -> HandoffStatus:
     """Queue the conversation for a person (idempotent) and tell the citizen so."""
     state = await store.conversation(conversation_id)
@@ -626,7 +638,12 @@ class ChatSocket:
                 raise FrameError("feedback-invalid", "Diese Antwort kann nicht bewertet werden.")
             await self._send(Rated(frame.seq, frame.rating))
         elif isinstance(frame, AskHuman):
-            await ask_human(app[keys.STORE], conversation_id)
+            await self._send(Typing(True))
+            try:
+                await request_person(app, conversation_id)
+            finally:
+                await self._send(Typing(False))
+            await self._push()
             hub.publish(conversation_id)
         elif isinstance(frame, Forget):
             await self._widget.feedback.delete_conversation(conversation_id)

@@ -748,10 +748,19 @@ a:focus-visible{border-radius:2px}
 
     setHandoff(handoff) {
       const status = handoff && handoff.status;
-      const text = { queued: T.queued, assigned: T.assigned, callback_requested: T.callback }[status];
+      this.showBanner({ queued: T.queued, assigned: T.assigned, callback_requested: T.callback }[status]);
+      this.human.hidden = status === "queued" || status === "assigned";
+      if (status === "queued" && LANG === "de") {
+        // The staff part tells the place in the queue and a rough wait (German only).
+        this.api("GET", `/api/v1/conversations/${this.cid}/handoff`).then(({ status: code, data }) => {
+          if (code === 200 && data.status === "queued" && typeof data.text === "string") this.showBanner(data.text);
+        }).catch(() => {});
+      }
+    }
+
+    showBanner(text) {
       this.banner.hidden = !text;
       this.banner.textContent = text || "";
-      this.human.hidden = status === "queued" || status === "assigned";
       if (text && text !== this.lastBanner) this.announce(text);
       this.lastBanner = text;
     }

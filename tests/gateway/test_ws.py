@@ -237,21 +237,34 @@ async def test_feedback_is_stored_and_restored(client: TestClient) -> None:
     await again.close()
 
 
-async def test_human_handoff_queues_and_silences_the_bot(client: TestClient, rasa) -> None:
+async def test_asking_for_a_person_is_a_dialogue_turn(client: TestClient, rasa) -> None:
     stand_in, _ = rasa
     sock, _, _ = await hello(client, "c5")
     await sock.send_json(ws.AskHuman().to_wire())
-    frame = await receive(sock)
+    frame = await until(sock, "messages")
+    # Like typed text, so the dialogue and the handoff part decide (queue or callback offer);
+    # this stand-in answers without handing over, so the bot keeps the conversation.
+    assert [m["message"] for m in stand_in.received] == [ws.HUMAN_REQUEST]
+    assert [(m["role"], m["text"]) for m in frame["messages"]] == [
+        ("citizen", ws.HUMAN_REQUEST), ("bot", ANSWER["custom"]["text"])]
+    assert frame["handoff"] is None
+    await sock.close()
+
+
+async def test_a_person_is_queued_directly_while_the_dialogue_is_down(
+        client_rasa_down: TestClient) -> None:
+    sock, _, _ = await hello(client_rasa_down, "c5-down")
+    await sock.send_json(ws.AskHuman().to_wire())
+    frame = await until(sock, "messages")
+    assert [m["role"] for m in frame["messages"]] == ["citizen", "system"]
+    assert "Service-Team" in frame["messages"][-1]["text"]
     assert frame["handoff"]["status"] == "queued"
     assert frame["handoff"]["reason"] == "explicit_request"
-    assert [m["role"] for m in frame["messages"]] == ["system"]
-    assert "Service-Team" in frame["messages"][0]["text"]
-    await sock.send_json(ws.AskHuman().to_wire())  # idempotent: no second notice
     await sock.send_json(ws.Say("Hallo?", "m1").to_wire())
     answer = await until(sock, "messages")
-    assert [m["role"] for m in answer["messages"]] == ["citizen"]
+    # The bot stays silent while queued (no dialogue call, so no error either).
+    assert [(m["role"], m["text"]) for m in answer["messages"]] == [("citizen", "Hallo?")]
     assert answer["handoff"]["status"] == "queued"
-    assert stand_in.received == []  # a person owns the conversation now
     await sock.close()
 
 
