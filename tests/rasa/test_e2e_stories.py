@@ -15,12 +15,6 @@ import pytest
 
 from tests.conftest import REPO
 
-pytestmark = [
-    pytest.mark.slow,
-    # Rasa, TensorFlow and their dependencies warn on import and while predicting.
-    pytest.mark.filterwarnings("ignore"),
-]
-
 STORIES = REPO / "tests" / "test_stories.yml"
 MIN_TURN_ACCURACY = 0.95
 MIN_STORIES = 60
@@ -70,8 +64,23 @@ async def evaluate(model: Path, out: Path) -> dict[str, Any]:
     return result
 
 
+@pytest.mark.slow
+# Rasa, TensorFlow and their dependencies warn on import and while predicting.
+@pytest.mark.filterwarnings("ignore")
 async def test_story_turns_are_correct(trained_model: Path, tmp_path: Path) -> None:
     result = await evaluate(trained_model, tmp_path)
     failed = (tmp_path / "failed_test_stories.yml").read_text()
     assert result["stories"] >= MIN_STORIES
     assert result["turn_accuracy"] >= MIN_TURN_ACCURACY, f"{result}\n{failed}"
+
+
+def test_stories_cover_every_intent_response_and_action() -> None:
+    import yaml
+
+    stories = yaml.safe_load(STORIES.read_text(encoding="utf-8"))["stories"]
+    domain = yaml.safe_load((REPO / "bot" / "domain.yml").read_text(encoding="utf-8"))
+    steps = [step for story in stories for step in story["steps"]]
+    intents = {s["intent"] for s in steps if "intent" in s}
+    actions = {s["action"] for s in steps if "action" in s}
+    assert set(domain["intents"]) | {"nlu_fallback"} == intents
+    assert set(domain["actions"]) | set(domain["responses"]) == actions
