@@ -146,6 +146,7 @@ class CallFlow:
         self._reprompts = 0
         self._digits = ""
         self._digit_idle_ms = 0
+        self._target = config.transfer_target
 
     # -- helpers ----------------------------------------------------------------------------
     def _move(self, target: CallState) -> None:
@@ -252,7 +253,7 @@ class CallFlow:
             return []
         if self.state is CallState.TRANSFERRING:
             self._move(CallState.ENDED)
-            return [Transfer(self.config.transfer_target)]
+            return [Transfer(self._target)]
         if self.state is CallState.ENDING:
             self._move(CallState.ENDED)
             return [Hangup("no-input")]
@@ -306,6 +307,16 @@ class CallFlow:
             return [Note("reprompt", {"count": self._reprompts}),
                     *self._say(self.prompts.reprompt, "reprompt")]
         return self._say(self.prompts.goodbye, "goodbye", CallState.ENDING)
+
+    def staff_takeover(self, target: str) -> list[Command]:
+        """A staff member took the call in the console: tell the caller, then transfer."""
+        if self.state in (CallState.TRANSFERRING, CallState.ENDING, CallState.ENDED):
+            return []
+        self.turn += 1  # a pending answer no longer matters
+        self._target = target
+        commands: list[Command] = (
+            [StopPlayback("takeover")] if self.state is CallState.SPEAKING else [])
+        return commands + self._say(self.prompts.transfer, "transfer", CallState.TRANSFERRING)
 
     def hangup(self) -> list[Command]:
         self.turn += 1

@@ -145,6 +145,7 @@ class VoiceSession:
                          input=AudioFormat(self._input_rate).to_wire(),
                          output=self._output.format.to_wire())
         self._stream = await self._runtime.open_stream()
+        self._runtime.active.add(self.call_id, self)
         log.info("voice.call.started", transport=self._transport)
         await self._apply(self.flow.start())
 
@@ -170,12 +171,18 @@ class VoiceSession:
                          injected=True)
         await self._apply(self.flow.utterance(text, confidence))
 
+    async def take_over(self, target: str) -> None:
+        """Staff took the call in the console (see :class:`voice.runtime.ActiveCalls`)."""
+        if not self.ended.is_set():
+            await self._apply(self.flow.staff_takeover(target))
+
     async def close(self, reason: str) -> None:
         if self.ended.is_set():
             return
         self.end_reason = reason
         self.flow.hangup()
         self.ended.set()
+        self._runtime.active.remove(self.call_id)
         current = asyncio.current_task()
         pending = [t for t in [*self._tasks, self._playback] if t is not None and t is not current]
         for task in pending:

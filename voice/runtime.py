@@ -6,7 +6,8 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Protocol
 
 import structlog
 
@@ -19,6 +20,38 @@ from voice.tts import CachedTts, create_engine
 log = structlog.get_logger(__name__)
 
 
+class Call(Protocol):
+    async def take_over(self, target: str) -> None: ...
+
+
+class ActiveCalls:
+    """The calls running in this process, by call id (= conversation id)."""
+
+    def __init__(self) -> None:
+        self._calls: dict[str, Call] = {}
+
+    def add(self, call_id: str, call: Call) -> None:
+        self._calls[call_id] = call
+
+    def remove(self, call_id: str) -> None:
+        self._calls.pop(call_id, None)
+
+    def __contains__(self, call_id: object) -> bool:
+        return call_id in self._calls
+
+    def __len__(self) -> int:
+        return len(self._calls)
+
+    async def transfer(self, call_id: str, target: str) -> bool:
+        """Staff takes over: the caller hears the transfer notice, then the PBX connects
+        ``target``. False if the call is not (or no longer) on this voice line."""
+        call = self._calls.get(call_id)
+        if call is None:
+            return False
+        await call.take_over(target)
+        return True
+
+
 @dataclass(slots=True)
 class VoiceRuntime:
     settings: VoiceSettings
@@ -27,6 +60,7 @@ class VoiceRuntime:
     tts: CachedTts
     routes: CallRoutes
     calls: asyncio.Semaphore
+    active: ActiveCalls = field(default_factory=ActiveCalls)
 
     async def open_stream(self) -> RecognitionStream:
         return await RecognitionStream.open(self.model, self.runner)

@@ -155,6 +155,15 @@ async def call_route(request: web.Request) -> web.Response:
     return web.json_response(route.to_wire())
 
 
+async def transfer_call(app: web.Application, call_id: str, target: str) -> bool:
+    """For the handoff hub's ``CallTransferRequested``: hand a running call to ``target``
+    (e.g. ``staff:anna``; the dialplan maps it). False if the call is not on this line."""
+    state = app.get(VOICE)
+    if state is None or state.runtime is None:
+        return False
+    return await state.runtime.active.transfer(call_id, target)
+
+
 def add_routes(app: web.Application, settings: VoiceSettings, deps_factory: DepsFactory, *,
                audiosocket: tuple[str, int] | None = None) -> None:
     """Mount the voice line on the gateway app. Call after the gateway's own cleanup contexts

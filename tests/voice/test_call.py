@@ -192,3 +192,14 @@ def test_illegal_transitions_raise() -> None:
     flow.hangup()
     with pytest.raises(IllegalCallTransition):
         flow._move(CallState.SPEAKING)
+
+
+def test_staff_takeover_interrupts_and_transfers_to_that_person() -> None:
+    flow = listening()
+    ask(flow, "Ich habe eine Frage zu meinem Antrag")
+    flow.answer(1, [BotMessage("Gern, einen Moment.")])  # speaking
+    commands = flow.staff_takeover("staff:anna")
+    assert commands == [StopPlayback("takeover"), Say(PROMPTS.transfer, "transfer")]
+    assert flow.speech_started() == []
+    assert flow.playback_finished() == [Transfer("staff:anna")]
+    assert flow.staff_takeover("staff:ben") == []

@@ -163,3 +163,14 @@ async def test_speech_that_fails_to_synthesise_goes_to_a_person(
     assert (await events.wait_for(EventType.ERROR)).data == {"code": "tts-failed",
                                                             "stage": "tts"}
     assert output.route is not None and output.route.action == "transfer"
+
+
+async def test_staff_takes_over_a_running_call(short_runtime: VoiceRuntime) -> None:
+    session, events, output = await started(short_runtime, RecordingDialogue())
+    assert "call-1" in short_runtime.active
+    assert await short_runtime.active.transfer("call-1", "staff:anna")
+    await session.ended.wait()
+    assert (await events.wait_for(EventType.TRANSFER)).data == {"target": "staff:anna"}
+    assert output.route is not None and output.route.to_text() == "transfer staff:anna"
+    assert "call-1" not in short_runtime.active
+    assert not await short_runtime.active.transfer("call-1", "staff:anna")
