@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiohttp import web
 
@@ -18,6 +18,8 @@ class Console:
     auth: Auth
     handoff: HandoffService
     suggester: DialogueSuggester
+    # Open live sockets, closed on shutdown so the gateway stops at once.
+    sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
 
 CONSOLE = web.AppKey("staff_console", Console)

@@ -18,7 +18,7 @@ import json
 from typing import Any
 
 import structlog
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.gateway.api import CONVERSATION_ID
 from bot.handoff.events import Event, MessageAdded, StaffPresence, Subscription
@@ -106,9 +106,21 @@ async def live(request: web.Request) -> web.StreamResponse:
     if session is None:
         raise NOT_LOGGED_IN
     require_same_origin(request)
+    console = request.app[CONSOLE]
     ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=4096)
     await ws.prepare(request)
     log.info("staff.live.open", staff=session.actor.username)
-    await LiveSocket(ws, request, request.app[CONSOLE], session).run()
+    console.sockets.add(ws)
+    try:
+        await LiveSocket(ws, request, console, session).run()
+    finally:
+        console.sockets.discard(ws)
     log.info("staff.live.closed", staff=session.actor.username)
     return ws
+
+
+async def close_all(app: web.Application) -> None:
+    """on_shutdown: tell every console to reconnect (they do, with backoff)."""
+    console = app.get(CONSOLE)
+    for ws in list(console.sockets if console else ()):
+        await ws.close(code=WSCloseCode.GOING_AWAY, message=b"Server wird neu gestartet")

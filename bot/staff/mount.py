@@ -86,5 +86,6 @@ def setup(app: web.Application) -> None:
     app[pages.STAFF_ASSETS] = pages.load_assets()
     app.cleanup_ctx.append(_console_ctx)
     app.on_response_prepare.append(_no_store)
+    app.on_shutdown.append(live.close_all)
     for table in (api.routes, live.routes, pages.routes, citizen.routes):
         app.add_routes(table)

@@ -240,7 +240,7 @@ function connect() {
     $("connection").textContent = "getrennt – verbinde neu …";
     $("connection").dataset.state = "offline";
     setTimeout(connect, state.retry);
-    state.retry = Math.min(state.retry * 2, 10000);
+    state.retry = Math.min(state.retry * 2, 4000);
   });
 }
 
