@@ -36,7 +36,6 @@ PAGE_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; img-src 's
             "connect-src 'self'; font-src 'self'; base-uri 'none'; form-action 'self'; "
             "frame-ancestors 'self'; object-src 'none'")
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'"
-PAGES = frozenset({"/"})
 STATIC_TYPES = {".js": "text/javascript", ".css": "text/css", ".svg": "image/svg+xml",
                 ".html": "text/html", ".png": "image/png", ".ico": "image/x-icon"}
 
@@ -61,7 +60,9 @@ class Asset:
     def response(self, request: web.Request, cache: str) -> web.Response:
         headers = {hdrs.ETAG: self.etag, hdrs.CACHE_CONTROL: cache, hdrs.VARY: "Accept-Encoding"}
         if request.headers.get(hdrs.IF_NONE_MATCH) == self.etag:
-            return web.Response(status=304, headers=headers)
+            # With its type: the browser merges a 304's headers (the page policy) into the cache.
+            return web.Response(status=304, headers={**headers,
+                                                     hdrs.CONTENT_TYPE: self.content_type})
         charset = "utf-8" if self.content_type.startswith(("text/", "image/svg")) else None
         if "gzip" in request.headers.get(hdrs.ACCEPT_ENCODING, ""):
             headers[hdrs.CONTENT_ENCODING] = "gzip"
@@ -200,8 +201,7 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
     if request.secure:
         headers.setdefault("Strict-Transport-Security", "max-age=31536000")
-    # By path too: a 304 carries no content type, but its headers update the cached page's.
-    if response.content_type == "text/html" or request.path in PAGES:
+    if response.content_type == "text/html":
         headers.setdefault("Content-Security-Policy", PAGE_CSP)
         headers.setdefault("X-Frame-Options", "SAMEORIGIN")
         headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
