@@ -117,6 +117,32 @@ class ChatService:
             )
             return ChatResult(conversation_id, tuple(messages), handoff)
 
+    async def request_person(self, conversation_id: str, request: HandoffRequest, *,
+                             channel: str = "web") -> ChatResult:
+        """The citizen asked for a person outside the dialogue (the widget's button, a key on
+        the phone): the same path as an escalation by the bot, so service hours, the callback
+        offer and the queue notice apply. Idempotent while a person is involved."""
+        async with self._lock(conversation_id):
+            await self._store.append(conversation_id, [], channel=channel)  # ensure the row
+            state = await self._store.conversation(conversation_id)
+            assert state is not None
+            if state.handoff_status in BOT_SILENT or (
+                    self._handoff is None
+                    and state.handoff_status is HandoffStatus.CALLBACK_REQUESTED):
+                return ChatResult(conversation_id, (),
+                                  handoff_view(state.handoff_status, state.handoff_context))
+            if state.handoff_status is HandoffStatus.CLOSED:
+                await self._store.set_handoff(conversation_id, HandoffStatus.BOT)
+            if self._handoff is not None:
+                reply = await self._handoff.escalate(conversation_id, request, channel, ())
+                return await self._answer_without_dialogue(conversation_id, reply, channel)
+            await self._store.set_handoff(conversation_id, HandoffStatus.QUEUED,
+                                          request.to_wire())
+            state = await self._store.conversation(conversation_id)
+            assert state is not None
+            return ChatResult(conversation_id, (),
+                              handoff_view(state.handoff_status, state.handoff_context))
+
     async def _answer_without_dialogue(self, conversation_id: str, reply: GateReply,
                                        channel: str) -> ChatResult:
         await self._store.append(

@@ -168,3 +168,31 @@ async def test_a_waiting_citizen_can_ask_for_a_callback_or_leave(store: Store) -
     assert "nicht mehr in der Warteschlange" in left.messages[0].text
     assert await _status(store, "l") is HandoffStatus.BOT
     assert (await chat.turn("l", "Öffnungszeiten?")).messages[0].text.startswith("Antwort")
+
+
+async def test_asking_for_a_person_with_the_button_takes_the_same_path(store: Store) -> None:
+    config = HandoffConfig(hours=ServiceHours.parse("mo-fr 08:00-18:00"))
+    clock = FakeClock(WEDNESDAY_22)
+    service = make_service(store, config=config, clock=clock)
+    chat, dialogue = _chat(store, service)
+    button = HandoffRequest("explicit_request", "Über die Schaltfläche angefordert")
+    offer = await chat.request_person("b", button)  # a brand-new conversation, out of hours
+    assert "nicht erreichbar" in offer.messages[-1].text and offer.handoff is None
+    await chat.turn("b", "/callback_no")
+    clock.now = WEDNESDAY_10
+    with service.presence.online("anna"):
+        queued = await chat.request_person("b", button)
+    assert queued.handoff is not None and queued.handoff["status"] == "queued"
+    assert "Platz 1" in queued.messages[-1].text
+    again = await chat.request_person("b", button)  # a double click changes nothing
+    assert again.messages == () and again.handoff is not None
+    assert dialogue.sent == []
+    (entry,) = await service.queue()
+    assert entry.reason == "explicit_request"
+
+
+async def test_without_the_staff_part_a_request_only_queues(store: Store) -> None:
+    chat = ChatService(store, FakeDialogue())  # type: ignore[arg-type]
+    result = await chat.request_person("plain", HandoffRequest("explicit_request"))
+    assert result.handoff is not None and result.handoff["status"] == "queued"
+    assert (await chat.request_person("plain", HandoffRequest("explicit_request"))).messages == ()
