@@ -146,6 +146,14 @@ async def recent_handle_seconds(conn: AsyncConnection, since: dt.datetime,
     return [(as_datetime(r[1]) - as_datetime(r[0])).total_seconds() for r in rows]
 
 
+async def ever_handed_off(conn: AsyncConnection, cid: str) -> bool:
+    """Whether staff have a reason to read this conversation (an episode or a ticket)."""
+    found = (await conn.execute(sa.text(
+        "SELECT 1 FROM handoffs WHERE conversation_id = :cid UNION ALL"
+        " SELECT 1 FROM tickets WHERE conversation_id = :cid"), {"cid": cid})).first()
+    return found is not None
+
+
 async def last_citizen_text(conn: AsyncConnection, cid: str) -> str | None:
     value = (await conn.execute(sa.text(
         "SELECT text FROM messages WHERE conversation_id = :cid AND role = 'citizen'"

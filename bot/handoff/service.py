@@ -135,18 +135,24 @@ class HandoffService:
                                 self.config.default_handle_seconds)
         return Waiting(status, position, seconds)
 
-    async def last_citizen_text(self, cid: str) -> str | None:
+    async def last_citizen_text(self, cid: str, actor: Actor) -> str | None:
         async with self.store.engine.connect() as conn:
-            if await repo.conversation_row(conn, cid) is None:
-                raise ConversationNotFound()
+            await self._visible(conn, cid, actor)
             return await repo.last_citizen_text(conn, cid)
+
+    @staticmethod
+    async def _visible(conn: AsyncConnection, cid: str, actor: Actor) -> Any:
+        """The conversation's row if ``actor`` may read it: agents only see conversations that
+        were handed over (data minimisation); supervisors see all."""
+        row = await repo.conversation_row(conn, cid)
+        if row is None or not (actor.is_supervisor or await repo.ever_handed_off(conn, cid)):
+            raise ConversationNotFound()
+        return row
 
     async def detail(self, cid: str, actor: Actor) -> dict[str, Any]:
         now = self.clock()
         async with self.store.engine.connect() as conn:
-            row = await repo.conversation_row(conn, cid)
-            if row is None:
-                raise ConversationNotFound()
+            row = await self._visible(conn, cid, actor)
             audit = await repo.audit_entries(conn, conversation_id=cid)
             tickets = await repo.tickets(conn, now, include_done=True, conversation_id=cid)
             owner_name = await repo.display_name(conn, row[4]) if row[4] else None

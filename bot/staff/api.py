@@ -172,7 +172,7 @@ async def transfer(request: web.Request, session: Session) -> web.Response:
 async def suggestions(request: web.Request, session: Session) -> web.Response:
     cid = _conversation_id(request.match_info["conversation_id"])
     console = request.app[CONSOLE]
-    question = await console.handoff.last_citizen_text(cid)
+    question = await console.handoff.last_citizen_text(cid, session.actor)
     if not question:
         return web.json_response({"question": None, "suggestions": [], "available": True})
     try:

@@ -199,3 +199,19 @@ async def test_a_restart_mid_handoff_loses_nothing(gateway: Gateway) -> None:
                      ("citizen", "Sind Sie noch da?"), ("staff", "Nach dem Neustart")]
     audit = (await (await anna.get("/staff/api/conversations/r1")).json())["audit"]
     assert [a["action"] for a in audit] == ["queued", "claimed", "message", "message"]
+
+
+async def test_agents_only_read_conversations_that_were_handed_over(gateway: Gateway) -> None:
+    citizen = await gateway.start()
+    anna = await gateway.another_client(citizen)
+    boss = await gateway.another_client(citizen)
+    await login(anna, "anna")
+    await login(boss, "sophie")
+    await say(citizen, "private1", "Wie beantrage ich Wohngeld?")
+    hidden = await anna.get("/staff/api/conversations/private1")
+    assert (hidden.status, (await hidden.json())["error"]["code"]) == (
+        404, "conversation-not-found")
+    assert (await anna.get("/staff/api/conversations/private1/suggestions")).status == 404
+    assert (await boss.get("/staff/api/conversations/private1")).status == 200
+    await say(citizen, "private1", "Dann bitte ein Mensch")
+    assert (await anna.get("/staff/api/conversations/private1")).status == 200
