@@ -9,9 +9,11 @@ model ignores them.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -119,12 +121,17 @@ def log_level_quiet() -> bool:
 
 
 class RecognitionStream:
-    """One call's recogniser. Audio is 16 kHz s16le; methods are awaited one at a time."""
+    """One call's recogniser. Audio is 16 kHz s16le.
+
+    A Kaldi recogniser used from two threads at once aborts the whole process, so every call
+    into it goes through one lock: callers cannot get this wrong.
+    """
 
     def __init__(self, model: AsrModel, runner: BlockingRunner, recogniser: Any) -> None:
         self._model = model
         self._runner = runner
         self._rec = recogniser
+        self._lock = asyncio.Lock()
         self._segments: list[Transcript] = []
         self._grammar_set = False
 
@@ -137,6 +144,16 @@ class RecognitionStream:
             raise AsrError("Erkenner konnte nicht erstellt werden") from err
         return cls(model, runner, rec)
 
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        async with self._lock:
+            job = asyncio.ensure_future(self._runner.run(fn, *args))
+            try:
+                return await asyncio.shield(job)
+            except asyncio.CancelledError:
+                # The thread is still inside Kaldi: keep the lock until it is out.
+                await asyncio.wait([job])
+                raise
+
     async def begin(self, grammar: tuple[str, ...] | None = None) -> bool:
         """Start a new utterance; returns whether a grammar is in effect."""
         phrases = self._model.known_phrases(grammar) if grammar and self._model.supports_grammar \
@@ -145,7 +162,7 @@ class RecognitionStream:
         self._segments = []
         try:
             unk = ["[unk]"] if self._model.knows("[unk]") else []
-            await self._runner.run(self._reset, phrases + unk if use else None)
+            await self._run(self._reset, phrases + unk if use else None)
         except Exception as err:
             raise AsrError("Erkenner konnte nicht zurückgesetzt werden") from err
         return use
@@ -168,7 +185,7 @@ class RecognitionStream:
     async def accept(self, pcm: bytes) -> str:
         """Feed audio; return the partial text of the utterance so far."""
         try:
-            segment, partial = await self._runner.run(self._accept, pcm)
+            segment, partial = await self._run(self._accept, pcm)
         except Exception as err:
             log.error("voice.asr.failed", error=type(err).__name__)
             raise AsrError("Spracherkennung fehlgeschlagen") from err
@@ -181,7 +198,7 @@ class RecognitionStream:
     async def finish(self) -> Transcript:
         """End the utterance; the final transcript with word confidences."""
         try:
-            raw = await self._runner.run(self._rec.FinalResult)
+            raw = await self._run(self._rec.FinalResult)
         except Exception as err:
             log.error("voice.asr.failed", error=type(err).__name__)
             raise AsrError("Spracherkennung fehlgeschlagen") from err
@@ -199,13 +216,13 @@ class RecognitionStream:
     async def process_chunk(self, pcm: bytes) -> str:
         """vosk-server semantics: a result JSON at an endpoint, else a partial JSON."""
         try:
-            return await self._runner.run(self._process_chunk, pcm)
+            return await self._run(self._process_chunk, pcm)
         except Exception as err:
             raise AsrError("Spracherkennung fehlgeschlagen") from err
 
     async def final_json(self) -> str:
         try:
-            return str(await self._runner.run(self._rec.FinalResult))
+            return str(await self._run(self._rec.FinalResult))
         except Exception as err:
             raise AsrError("Spracherkennung fehlgeschlagen") from err
 
@@ -217,4 +234,4 @@ class RecognitionStream:
             if grammar is not None and self._model.supports_grammar:
                 self._rec.SetGrammar(json.dumps(grammar, ensure_ascii=False))
 
-        await self._runner.run(apply)
+        await self._run(apply)

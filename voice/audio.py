@@ -148,7 +148,7 @@ class Framer:
         return [rest + b"\x00" * (self.frame_bytes - len(rest))] if pad else [rest]
 
 
-def frames_due(elapsed_s: float, frames_sent: int, frame_s: float, lead_frames: int) -> int:
-    """How many frames a real-time player should send now to stay ``lead_frames`` ahead."""
-    target = int(elapsed_s / frame_s) + 1 + lead_frames
-    return max(0, target - frames_sent)
+def frame_due_at(start: float, index: int, frame_s: float, lead_frames: int) -> float:
+    """When a real-time player sends frame ``index`` (0-based) to stay ``lead_frames`` ahead
+    of the listener: the first ``lead_frames + 1`` frames go at once, then one per frame."""
+    return start + max(0, index - lead_frames) * frame_s

@@ -23,7 +23,7 @@ from voice.audio import (
     AudioFormat,
     Framer,
     StreamResampler,
-    frames_due,
+    frame_due_at,
     pcm_to_float,
     resample_block,
 )
@@ -410,8 +410,9 @@ class VoiceSession:
             # After waiting for synthesis, do not rush to catch up: the stream paused.
             start = max(start, loop.time() - sent * frame_s)
             for frame in frames:
-                while frames_due(loop.time() - start, sent, frame_s, self._lead_frames) <= 0:
-                    await asyncio.sleep(frame_s / 2)
+                wait = frame_due_at(start, sent, frame_s, self._lead_frames) - loop.time()
+                if wait > 0:
+                    await asyncio.sleep(wait)
                 await self._output.send_audio(frame)
                 if sent == 0:
                     await self._emit(EventType.PLAYBACK_START)

@@ -49,7 +49,7 @@ def test_the_small_model_supports_phrase_grammars(ko_model: AsrModel) -> None:
 async def test_streaming_recognition_gives_partials_and_word_confidences(
         ko_model: AsrModel, runner: BlockingRunner) -> None:
     stream = await RecognitionStream.open(ko_model, runner)
-    pcm = silence(300, 16000) + espeak("여권을 신청하고 싶습니다", "ko", 16000) + silence(500, 16000)
+    pcm = silence(300, 16000) + espeak("여권을 신청하고 싶습니다", "ko", 16000) + silence(700, 16000)
     partials, transcript = await recognise(stream, pcm)
     assert any(partials)  # text grows while the caller speaks
     assert transcript.text and transcript.words
@@ -63,7 +63,7 @@ async def test_streaming_recognition_gives_partials_and_word_confidences(
 async def test_phrase_hints_constrain_recognition(ko_model: AsrModel,
                                                  runner: BlockingRunner) -> None:
     stream = await RecognitionStream.open(ko_model, runner)
-    pcm = silence(300, 16000) + espeak("여권 신청", "ko", 16000) + silence(500, 16000)
+    pcm = silence(300, 16000) + espeak("여권 신청", "ko", 16000) + silence(700, 16000)
     _, hinted = await recognise(stream, pcm, ("여권 신청", "안녕하세요"))
     assert hinted.text == "여권 신청"
     # The same recogniser returns to the full vocabulary for the next utterance.
@@ -98,12 +98,12 @@ async def test_an_utterance_with_a_long_pause_keeps_both_parts(
 async def test_one_recogniser_per_call(ko_model: AsrModel, runner: BlockingRunner) -> None:
     first = await RecognitionStream.open(ko_model, runner)
     second = await RecognitionStream.open(ko_model, runner)
-    a = silence(300, 16000) + espeak("여권", "ko", 16000) + silence(500, 16000)
-    b = silence(300, 16000) + espeak("아니요", "ko", 16000) + silence(500, 16000)
-    grammar = ("여권", "아니요")
+    a = silence(300, 16000) + espeak("안녕하세요", "ko", 16000) + silence(700, 16000)
+    b = silence(300, 16000) + espeak("아니요", "ko", 16000) + silence(700, 16000)
+    grammar = ("안녕하세요", "아니요")
     (_, ta), (_, tb) = await asyncio.gather(recognise(first, a, grammar),
                                             recognise(second, b, grammar))
-    assert (ta.text, tb.text) == ("여권", "아니요")
+    assert (ta.text, tb.text) == ("안녕하세요", "아니요")
 
 
 async def test_vosk_server_style_chunks(ko_model: AsrModel, runner: BlockingRunner) -> None:

@@ -10,7 +10,7 @@ from voice.audio import (
     Framer,
     StreamResampler,
     float_to_pcm,
-    frames_due,
+    frame_due_at,
     pcm_to_float,
     resample_block,
     rms_dbfs,
@@ -85,9 +85,7 @@ def test_framer_cuts_fixed_frames_and_pads_the_rest() -> None:
 
 
 def test_real_time_pacing_keeps_a_small_lead() -> None:
-    # At the start, one frame plus the lead may go out at once.
-    assert frames_due(0.0, 0, 0.02, 5) == 6
-    assert frames_due(0.0, 6, 0.02, 5) == 0
-    # 100 ms later, five more frames are due.
-    assert frames_due(0.1, 6, 0.02, 5) == 5
-    assert frames_due(0.1, 20, 0.02, 5) == 0
+    # The lead (5 frames) and the first frame go at once; then one frame every 20 ms.
+    assert [frame_due_at(10.0, i, 0.02, 5) for i in range(6)] == [10.0] * 6
+    assert frame_due_at(10.0, 6, 0.02, 5) == pytest.approx(10.02)
+    assert frame_due_at(10.0, 55, 0.02, 5) == pytest.approx(11.0)

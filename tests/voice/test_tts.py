@@ -73,7 +73,7 @@ async def test_synthesised_speech_is_recognised(ko_model: AsrModel,
     needs_espeak_lib()
     speech = await EspeakLibEngine.create("ko", 165, runner).synthesize("아니요")
     pcm = silence(300, 16000) + resample_block(resample_block(speech.pcm, speech.rate, 8000),
-                                                8000, 16000) + silence(500, 16000)
+                                                8000, 16000) + silence(700, 16000)
     stream = await RecognitionStream.open(ko_model, runner)
     await stream.begin(("여권", "아니요"))
     await stream.accept(pcm)
