@@ -4,8 +4,9 @@ that owns the handoff service, the event hub, the auth executor and the console 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -22,6 +23,7 @@ from bot.handoff.suggest import DialogueSuggester
 from bot.staff import api, citizen, live, pages
 from bot.staff.accounts import Accounts
 from bot.staff.auth import Auth
+from bot.staff.calls import route_call_transfers
 from bot.staff.config import StaffConfig
 from bot.staff.keys import CONSOLE, Console
 from bot.staff.lockout import LockoutPolicy
@@ -38,6 +40,8 @@ class Options:
     staff: StaffConfig = field(default_factory=StaffConfig)
     handoff: HandoffConfig = field(default_factory=HandoffConfig)
     clock: Callable[[], dt.datetime] = utcnow
+    # Hands a running call to a staff member; default: the voice line in this gateway.
+    transfer: Callable[[str, str], Awaitable[bool]] | None = None
 
 
 OPTIONS = web.AppKey("staff_options", Options)
@@ -52,6 +56,16 @@ def _tell_citizen(app: web.Application) -> Callable[[str], None]:
             widget.hub.publish(conversation_id)
 
     return tell
+
+
+def _voice_transfer(app: web.Application) -> Callable[[str, str], Awaitable[bool]]:
+    async def transfer(call_id: str, target: str) -> bool:
+        # Imported on the first transfer only: the voice line is optional and heavy (Vosk).
+        from voice.web import transfer_call
+
+        return await transfer_call(app, call_id, target)
+
+    return transfer
 
 
 async def _console_ctx(app: web.Application) -> AsyncIterator[None]:
@@ -71,8 +85,13 @@ async def _console_ctx(app: web.Application) -> AsyncIterator[None]:
                     LockoutPolicy(config.lockout_attempts, config.lockout_minutes), executor,
                     options.clock)
         app[CONSOLE] = Console(config, auth, service, DialogueSuggester(app[keys.DIALOGUE]))
+        calls = asyncio.create_task(route_call_transfers(service.hub, options.transfer
+                                                         or _voice_transfer(app)))
         log.info("staff.console.ready")
         yield
+        calls.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await calls
 
 
 async def _no_store(request: web.Request, response: web.StreamResponse) -> None:

@@ -4,7 +4,7 @@ Rasa on a real port, fast argon2 parameters, staff accounts, logged-in clients."
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -59,12 +59,19 @@ class Gateway:
     make_client: Callable[..., Awaitable[TestClient]]
     clock: FakeClock
 
+    transfers: list[tuple[str, str]] = field(default_factory=list)
+
+    async def _transfer(self, call_id: str, target: str) -> bool:
+        self.transfers.append((call_id, target))
+        return True
+
     def app(self, handoff: HandoffConfig = OPEN, staff: StaffConfig = FAST) -> web.Application:
         settings = Settings.load(env={}, state_dir=self.state_dir, database_url=self.url,
                                  rasa_port=self.rasa_port, action_port=self.rasa_port,
                                  rasa_timeout=5.0)
         app = create_app(settings)
-        app[OPTIONS] = Options(staff=staff, handoff=handoff, clock=self.clock)
+        app[OPTIONS] = Options(staff=staff, handoff=handoff, clock=self.clock,
+                               transfer=self._transfer)
         return app
 
     async def start(self, **kwargs: Any) -> TestClient:

@@ -167,6 +167,11 @@ async def test_voice_calls_share_the_queue_and_can_be_transferred(gateway: Gatew
     assert detail["actions"]["transfer_call"] is True
     resp = await anna.post("/staff/api/conversations/call-1/transfer", headers=csrf(token))
     assert (await resp.json())["transfer"] == "requested"
+    for _ in range(100):  # the router runs as its own task
+        if gateway.transfers:
+            break
+        await asyncio.sleep(0)
+    assert gateway.transfers == [("call-1", "staff:anna")]
     not_call = await anna.post("/staff/api/conversations/nope/transfer", headers=csrf(token))
     assert (await not_call.json())["error"]["code"] == "conversation-not-found"
 
