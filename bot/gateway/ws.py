@@ -45,8 +45,7 @@ from bot.gateway.api import MAX_TEXT, _conversation_id, _text
 from bot.gateway.chat import handoff_view
 from bot.gateway.dialogue import DialogueUnavailable
 from bot.gateway.errors import ApiError
-from bot.handoff.state import HandoffStatus, IllegalTransition
-from bot.store import Store
+from bot.messages import HandoffRequest
 
 log = structlog.get_logger(__name__)
 
@@ -58,14 +57,8 @@ MAX_QUEUED = 4  # frames waiting behind a running turn
 DIALOGUE_DOWN = ("Der Assistent ist gerade nicht erreichbar. Ihre Nachricht wurde gespeichert. "
                  "Bitte versuchen Sie es in einigen Minuten erneut oder rufen Sie die "
                  "Behördennummer 115 an.")
-HANDOFF_NOTICE = ("Ihre Anfrage wurde an das Service-Team weitergeleitet. Sobald eine "
-                  "Mitarbeiterin oder ein Mitarbeiter frei ist, antwortet sie oder er hier im "
-                  "Chat. Telefonisch erreichen Sie uns unter der Behördennummer 115.")
 INTERNAL_ERROR = ("Es ist ein interner Fehler aufgetreten. Bitte versuchen Sie es später noch "
                   "einmal.")
-HUMAN_REQUEST = "Ich möchte mit einem Menschen sprechen."
-WITH_STAFF = frozenset({HandoffStatus.QUEUED, HandoffStatus.ASSIGNED,
-                        HandoffStatus.CALLBACK_REQUESTED})
 
 
 class FrameError(Exception):
@@ -471,34 +464,12 @@ WIDGET = web.AppKey("widget", Widget)
 
 # -- conversation actions, shared by the socket and the HTTP fallback -----------------------------
 async def request_person(app: web.Application, conversation_id: str) -> None:
-    """„Mit einem Menschen sprechen“: the same turn as typing it, so the dialogue's and the
-    handoff part's rules apply (queue with place and wait, or a callback offer out of hours).
-    Only when the dialogue engine is down does the gateway queue the conversation itself."""
-    try:
-        await app[keys.CHAT].turn(conversation_id, HUMAN_REQUEST, channel="web")
-    except DialogueUnavailable as err:
-        log.warning("gateway.ws.dialogue_unavailable", component=err.component)
-        await ask_human(app[keys.STORE], conversation_id)
-
-
-async def ask_human(store: Store, conversation_id: str) -> HandoffStatus:
-    """Queue the conversation for a person (idempotent) and tell the citizen so."""
-    state = await store.conversation(conversation_id)
-    status = state.handoff_status if state else HandoffStatus.BOT
-    if status in WITH_STAFF:
-        return status
-    try:
-        if status is HandoffStatus.CLOSED:
-            await store.set_handoff(conversation_id, HandoffStatus.BOT)
-        status = await store.set_handoff(
-            conversation_id, HandoffStatus.QUEUED,
-            {"reason": "explicit_request", "summary": "Im Web-Chat über die Schaltfläche "
-             "„Mit einem Menschen sprechen“ angefordert."})
-    except IllegalTransition as err:  # a concurrent turn escalated first
-        return err.current
-    await store.append(conversation_id, [("system", HANDOFF_NOTICE, {})], channel="web")
-    log.info("gateway.handoff.queued", reason="explicit_request", channel="web")
-    return status
+    """„Mit einem Menschen sprechen“: the escalation path of the chat service (service hours,
+    callback offer, queue notice), without the dialogue engine, so it works while that is down."""
+    request = HandoffRequest("explicit_request", "Im Web-Chat über „Mit einem Menschen "
+                             "sprechen“ angefordert.")
+    await app[keys.CHAT].request_person(conversation_id, request, channel="web")
+    log.info("gateway.ws.person_requested", channel="web")
 
 
 def client_key(request: web.Request) -> str:
@@ -526,6 +497,7 @@ class ChatSocket:
         self._state = SocketState.NEW
         self._conversation = ""
         self._sent_seq = 0
+        self._sent_handoff: dict[str, Any] | None = None
         self._push_lock = asyncio.Lock()
         self._send_lock = asyncio.Lock()
         # (conversation, frame) items; None tells the worker to stop after the current item.
@@ -638,11 +610,7 @@ class ChatSocket:
                 raise FrameError("feedback-invalid", "Diese Antwort kann nicht bewertet werden.")
             await self._send(Rated(frame.seq, frame.rating))
         elif isinstance(frame, AskHuman):
-            await self._send(Typing(True))
-            try:
-                await request_person(app, conversation_id)
-            finally:
-                await self._send(Typing(False))
+            await request_person(app, conversation_id)
             await self._push()
             hub.publish(conversation_id)
         elif isinstance(frame, Forget):
@@ -660,11 +628,12 @@ class ChatSocket:
             conversation_id = self._conversation
             messages = await store.messages(conversation_id, after=self._sent_seq)
             state = await store.conversation(conversation_id)
-            if not (messages or force or ref):
+            handoff = handoff_view(state.handoff_status, state.handoff_context) if state else None
+            if not (messages or force or ref or handoff != self._sent_handoff):
                 return
             if messages:
                 self._sent_seq = messages[-1].seq
-            handoff = handoff_view(state.handoff_status, state.handoff_context) if state else None
+            self._sent_handoff = handoff
             await self._send(Messages(tuple(m.to_api() for m in messages), handoff, ref))
 
     async def _error(self, err: FrameError, ref: str | None = None) -> None:

@@ -20,6 +20,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.feedback import Rating
 from bot.gateway import keys, ws
 from bot.gateway.app import create_app
+from bot.handoff.state import HandoffStatus
 from bot.settings import Settings
 from tests.conftest import free_port
 
@@ -237,35 +238,38 @@ async def test_feedback_is_stored_and_restored(client: TestClient) -> None:
     await again.close()
 
 
-async def test_asking_for_a_person_is_a_dialogue_turn(client: TestClient, rasa) -> None:
-    stand_in, _ = rasa
-    sock, _, _ = await hello(client, "c5")
-    await sock.send_json(ws.AskHuman().to_wire())
-    frame = await until(sock, "messages")
-    # Like typed text, so the dialogue and the handoff part decide (queue or callback offer);
-    # this stand-in answers without handing over, so the bot keeps the conversation.
-    assert [m["message"] for m in stand_in.received] == [ws.HUMAN_REQUEST]
-    assert [(m["role"], m["text"]) for m in frame["messages"]] == [
-        ("citizen", ws.HUMAN_REQUEST), ("bot", ANSWER["custom"]["text"])]
-    assert frame["handoff"] is None
-    await sock.close()
-
-
-async def test_a_person_is_queued_directly_while_the_dialogue_is_down(
+async def test_asking_for_a_person_takes_the_escalation_path(
         client_rasa_down: TestClient) -> None:
-    sock, _, _ = await hello(client_rasa_down, "c5-down")
-    await sock.send_json(ws.AskHuman().to_wire())
-    frame = await until(sock, "messages")
-    assert [m["role"] for m in frame["messages"]] == ["citizen", "system"]
-    assert "Service-Team" in frame["messages"][-1]["text"]
-    assert frame["handoff"]["status"] == "queued"
-    assert frame["handoff"]["reason"] == "explicit_request"
-    await sock.send_json(ws.Say("Hallo?", "m1").to_wire())
-    answer = await until(sock, "messages")
+    # Without the dialogue engine (it is down here); the handoff part decides. With its default
+    # rules and nobody from staff online, that is a callback offer.
+    tab1, _, _ = await hello(client_rasa_down, "c5")
+    tab2, _, _ = await hello(client_rasa_down, "c5")
+    await tab1.send_json(ws.AskHuman().to_wire())
+    frame = await until(tab1, "messages")
+    assert [m["role"] for m in frame["messages"]] == ["bot"]
+    offer = frame["messages"][0]
+    assert "melden" in offer["text"] and offer["buttons"]
+    assert (await until(tab2, "messages"))["messages"] == frame["messages"]
+    await tab1.close()
+    await tab2.close()
+
+
+async def test_a_queued_conversation_reaches_every_tab(client_rasa_down: TestClient) -> None:
+    tab1, _, _ = await hello(client_rasa_down, "c5q")
+    tab2, _, _ = await hello(client_rasa_down, "c5q")
+    store = client_rasa_down.app[keys.STORE]
+    await store.set_handoff("c5q", HandoffStatus.QUEUED, {"reason": "explicit_request"})
+    client_rasa_down.app[ws.WIDGET].hub.publish("c5q")
+    for tab in (tab1, tab2):  # a state change without new messages is pushed too
+        frame = await until(tab, "messages")
+        assert frame["messages"] == [] and frame["handoff"]["status"] == "queued"
+    await tab1.send_json(ws.Say("Hallo?", "m1").to_wire())
+    answer = await until(tab1, "messages")
     # The bot stays silent while queued (no dialogue call, so no error either).
     assert [(m["role"], m["text"]) for m in answer["messages"]] == [("citizen", "Hallo?")]
     assert answer["handoff"]["status"] == "queued"
-    await sock.close()
+    await tab1.close()
+    await tab2.close()
 
 
 async def test_delete_reaches_every_tab_and_removes_the_conversation(client: TestClient) -> None:
