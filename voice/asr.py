@@ -75,6 +75,7 @@ class AsrModel:
         self.path = path
         self._model = model
         self.supports_grammar = model_supports_grammar(path)
+        self._entries: dict[str, str | None] = {}  # phrase → grammar entry (None: unusable)
 
     @classmethod
     def load(cls, path: Path | None) -> AsrModel:
@@ -99,9 +100,13 @@ class AsrModel:
         """Phrases all of whose words the model knows, lower-cased (grammar entries)."""
         out: list[str] = []
         for phrase in phrases:
-            words = re.sub(r"[^\w\s]", " ", phrase.lower()).split()
-            if words and all(self.knows(w) for w in words):
-                out.append(" ".join(words))
+            entry = self._entries.get(phrase, "")
+            if entry == "":  # not looked at yet
+                words = re.sub(r"[^\w\s]", " ", phrase.lower()).split()
+                entry = " ".join(words) if words and all(self.knows(w) for w in words) else None
+                self._entries[phrase] = entry
+            if entry:
+                out.append(entry)
         return list(dict.fromkeys(out))
 
     def recogniser(self, grammar: list[str] | None = None) -> Any:

@@ -10,6 +10,7 @@ text). A malformed message gets an ``error`` reply; the call goes on.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from dataclasses import dataclass
@@ -171,11 +172,13 @@ class BrowserOutput:
 
     async def send(self, message: ServerMessage) -> None:
         if not self._ws.closed:
-            await self._ws.send_json(message.to_wire())
+            with contextlib.suppress(ConnectionResetError):  # the page went away meanwhile
+                await self._ws.send_json(message.to_wire())
 
     async def send_audio(self, pcm: bytes) -> None:
         if not self._ws.closed:
-            await self._ws.send_bytes(pcm)
+            with contextlib.suppress(ConnectionResetError):
+                await self._ws.send_bytes(pcm)
 
     async def clear_audio(self) -> None:
         await self.send(Clear())

@@ -355,13 +355,14 @@ class VoiceSession:
         producer = asyncio.create_task(self._synthesise(sentences(text), queue))
         try:
             await self._play(queue)
-        except TtsError as err:
-            log.error("voice.tts.failed", code=err.code)
-            await self._emit(EventType.ERROR, code=err.code, stage="tts")
+        except (TtsError, ConnectionError) as err:
+            code = err.code if isinstance(err, TtsError) else "playback-failed"
+            log.error("voice.tts.failed", code=code)
+            await self._emit(EventType.ERROR, code=code, stage="tts")
             # Nobody can hear the bot: a person takes the call.
             self._playback = None
             await self._end(Route("transfer", self._runtime.settings.transfer_target),
-                            "tts-failed")
+                            "tts-failed" if isinstance(err, TtsError) else "playback-failed")
             return
         finally:
             producer.cancel()
