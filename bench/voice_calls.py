@@ -255,7 +255,7 @@ def main() -> int:
     parser.add_argument("--calls", default="1,4")
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--dialogue-ms", type=int, default=0)
-    parser.add_argument("--end-silence-ms", type=int, default=600)
+    parser.add_argument("--end-silence-ms", type=int, default=500)
     parser.add_argument("--client", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:

@@ -29,7 +29,7 @@ class VadConfig:
     # ... and this many dB above the running noise floor.
     margin_db: float = 12.0
     start_ms: int = 100
-    end_silence_ms: int = 600
+    end_silence_ms: int = 500
     max_utterance_ms: int = 15000
     # Barge-in needs more than the start of speech: a cough should not cut the bot off.
     barge_in_ms: int = 240
