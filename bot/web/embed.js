@@ -634,6 +634,7 @@ a:focus-visible{border-radius:2px}
 
     // -- rendering ------------------------------------------------------------------------------
     applyMessages(messages, handoff, ref, announce) {
+      let firstAnswer = null;
       for (const m of Array.isArray(messages) ? messages : []) {
         if (!Number.isInteger(m.seq) || m.seq <= this.lastSeq) continue;
         this.lastSeq = m.seq;
@@ -648,8 +649,11 @@ a:focus-visible{border-radius:2px}
             }
           }
         }
-        this.renderMessage(m);
-        if (announce && m.role !== "citizen") this.announceMessage(m);
+        const li = this.renderMessage(m);
+        if (announce && m.role !== "citizen") {
+          this.announceMessage(m);
+          firstAnswer = firstAnswer || li;
+        }
       }
       if (ref && this.pending.has(ref) && this.pending.get(ref).li.classList.contains("failed") === false) {
         // The frame answers this ref but did not contain it: it was stored earlier.
@@ -658,7 +662,7 @@ a:focus-visible{border-radius:2px}
       }
       if (handoff !== undefined) this.setHandoff(handoff);
       this.renderReplies();
-      this.scrollDown();
+      this.scrollDown(firstAnswer);
     }
 
     renderMessage(m) {
@@ -787,8 +791,18 @@ a:focus-visible{border-radius:2px}
         (titles.length ? " " + T.source + " " + titles.join(", ") : ""));
     }
 
-    scrollDown() {
-      requestAnimationFrame(() => { this.scroller.scrollTop = this.scroller.scrollHeight; });
+    // To the end, or, for a new answer, only so far that the answer's first line stays in view.
+    scrollDown(answer) {
+      requestAnimationFrame(() => {
+        const box = this.scroller;
+        let top = box.scrollHeight;
+        if (answer) {
+          const start = box.scrollTop + answer.getBoundingClientRect().top -
+            box.getBoundingClientRect().top - 8;
+          top = Math.min(top, start);
+        }
+        box.scrollTop = top;
+      });
     }
 
     resize() {
