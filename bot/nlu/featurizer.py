@@ -10,10 +10,10 @@ embedding model it was trained with, so config.yml names it explicitly.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
-
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -41,6 +41,10 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             # None: the embedding_model of bot.settings.Settings.
             "model": None,
             "threads": 1,
+            # The model's vectors have unit length, so each of their (512) values is tiny next
+            # to the sparse features; DIET's weight regularisation then all but ignores them.
+            # Scaled to length sqrt(dim), the values are of the order of one. None: sqrt(dim).
+            "scale": None,
         }
 
     @staticmethod
@@ -55,6 +59,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
 
             model = Settings.load().embedding_model
         self._embedder = load_embedder(model, threads=int(self._config["threads"]))
+        scale = self._config["scale"]
+        dim = self._embedder.get_embedding_dimension() or 1
+        self._scale = float(scale) if scale is not None else math.sqrt(dim)
 
     @classmethod
     def create(
@@ -75,7 +82,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         with_text = [m for m in messages if m.get(TEXT)]
         if not with_text:
             return messages
-        vectors = embed_queries(self._embedder, [m.get(TEXT) for m in with_text])
+        vectors = embed_queries(self._embedder, [m.get(TEXT) for m in with_text]) * self._scale
         for message, vector in zip(with_text, vectors):
             message.add_features(Features(
                 np.expand_dims(vector, 0), FEATURE_TYPE_SENTENCE, TEXT,

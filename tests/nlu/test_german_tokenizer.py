@@ -1,6 +1,7 @@
-from bot.nlu.tokenizer import GermanTokenizer, LemmaLookup
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.tokenizer import GermanTokenizer, LemmaLookup
 
 
 def test_lemmas_from_the_lookup_table_lowercased() -> None:

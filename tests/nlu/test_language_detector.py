@@ -1,7 +1,8 @@
-from bot.nlu.language_detector import LanguageDetector
-from bot.nlu.tokenizer import GermanTokenizer
 from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
+
+from bot.nlu.language_detector import LanguageDetector
+from bot.nlu.tokenizer import GermanTokenizer
 
 
 def parsed(text: str) -> Message:
