@@ -4,7 +4,8 @@
        ▲  │                        │                                          │
        │  └──speech (barge-in)──▶ hearing                    answer ──────────┘
        └──────────────────────────────────────────────────────┘
-    thinking/answer with handoff ──▶ transferring ──playback done──▶ ended (Transfer)
+    answer with handoff / key 0 ──▶ handing-off ──queued──▶ transferring ──▶ ended (Transfer)
+                                         └──not now (e.g. a callback offer)──▶ speaking
     listening, silence × (max_reprompts+1) ──▶ ending ──playback done──▶ ended (Hangup)
 
 Time is call audio: the shell calls :meth:`CallFlow.tick` with the length of every frame the
@@ -27,6 +28,7 @@ class CallState(StrEnum):
     LISTENING = "listening"  # waiting for the caller
     HEARING = "hearing"  # the caller talks; recognition runs
     THINKING = "thinking"  # waiting for the dialogue engine
+    HANDING_OFF = "handing-off"  # the staff queue decides: transfer now, or not (no barge-in)
     TRANSFERRING = "transferring"  # last words before the transfer (no barge-in)
     ENDING = "ending"  # goodbye (no barge-in)
     ENDED = "ended"
@@ -38,13 +40,18 @@ class IllegalCallTransition(Exception):
 
 _ALLOWED: dict[CallState, frozenset[CallState]] = {
     CallState.SPEAKING: frozenset({CallState.LISTENING, CallState.HEARING, CallState.SPEAKING,
-                                   CallState.THINKING, CallState.TRANSFERRING, CallState.ENDED}),
-    CallState.LISTENING: frozenset({CallState.HEARING, CallState.SPEAKING, CallState.THINKING,
-                                    CallState.TRANSFERRING, CallState.ENDING, CallState.ENDED}),
-    CallState.HEARING: frozenset({CallState.THINKING, CallState.SPEAKING, CallState.LISTENING,
-                                  CallState.TRANSFERRING, CallState.ENDED}),
-    CallState.THINKING: frozenset({CallState.SPEAKING, CallState.HEARING, CallState.THINKING,
+                                   CallState.THINKING, CallState.HANDING_OFF,
                                    CallState.TRANSFERRING, CallState.ENDED}),
+    CallState.LISTENING: frozenset({CallState.HEARING, CallState.SPEAKING, CallState.THINKING,
+                                    CallState.HANDING_OFF, CallState.TRANSFERRING,
+                                    CallState.ENDING, CallState.ENDED}),
+    CallState.HEARING: frozenset({CallState.THINKING, CallState.SPEAKING, CallState.LISTENING,
+                                  CallState.HANDING_OFF, CallState.TRANSFERRING, CallState.ENDED}),
+    CallState.THINKING: frozenset({CallState.SPEAKING, CallState.HEARING, CallState.THINKING,
+                                   CallState.HANDING_OFF, CallState.TRANSFERRING,
+                                   CallState.ENDED}),
+    CallState.HANDING_OFF: frozenset({CallState.TRANSFERRING, CallState.SPEAKING,
+                                      CallState.ENDED}),
     CallState.TRANSFERRING: frozenset({CallState.ENDED}),
     CallState.ENDING: frozenset({CallState.ENDED}),
     CallState.ENDED: frozenset(),
@@ -84,6 +91,7 @@ class SendLinks:
 
 @dataclass(frozen=True, slots=True)
 class QueueHandoff:
+    turn: int
     request: HandoffRequest
     transcript: tuple[TranscriptLine, ...]
 
@@ -147,6 +155,7 @@ class CallFlow:
         self._digits = ""
         self._digit_idle_ms = 0
         self._target = config.transfer_target
+        self._before_transfer = ""
 
     # -- helpers ----------------------------------------------------------------------------
     def _move(self, target: CallState) -> None:
@@ -168,10 +177,33 @@ class CallFlow:
         return [Ask(self.turn, text)]
 
     def _handoff(self, request: HandoffRequest, spoken: str = "") -> list[Command]:
-        text = f"{spoken} {self.prompts.transfer}".strip()
-        self.transcript.append(TranscriptLine("bot", text))
-        self._move(CallState.TRANSFERRING)
-        return [QueueHandoff(request, tuple(self.transcript)), Say(text, "transfer")]
+        """Ask the staff queue; what the bot says waits for its outcome."""
+        self.turn += 1
+        self._before_transfer = spoken
+        if spoken:
+            self.transcript.append(TranscriptLine("bot", spoken))
+        self._move(CallState.HANDING_OFF)
+        return [QueueHandoff(self.turn, request, tuple(self.transcript))]
+
+    def handoff_result(self, turn: int, transfer: bool,
+                       messages: Sequence[BotMessage] = ()) -> list[Command]:
+        """The queue's outcome: ``transfer`` (someone will take the call), or not now, with
+        the reply to speak instead (outside service hours: a callback offer, ...)."""
+        if turn != self.turn or self.state is not CallState.HANDING_OFF:
+            return []
+        spoken, self._before_transfer = self._before_transfer, ""
+        if transfer:
+            # The voice line's own notice: the gateway's queue texts are written for the chat.
+            self._move(CallState.TRANSFERRING)
+            self.transcript.append(TranscriptLine("bot", self.prompts.transfer))
+            return [Say(f"{spoken} {self.prompts.transfer}".strip(), "transfer")]
+        shaped = shape_answer(messages)
+        reply = shaped.text or self.prompts.no_answer
+        self._move(CallState.SPEAKING)
+        self.transcript.append(TranscriptLine("bot", reply))
+        self.choices, self.links = shaped.choices, shaped.links
+        self.expects_number = shaped.expects_number
+        return [Say(f"{spoken} {reply}".strip(), "handoff-declined")]
 
     @property
     def accepts_speech(self) -> bool:
@@ -260,7 +292,8 @@ class CallFlow:
         return []
 
     def dtmf(self, digit: str) -> list[Command]:
-        if self.state in (CallState.TRANSFERRING, CallState.ENDING, CallState.ENDED):
+        if self.state in (CallState.HANDING_OFF, CallState.TRANSFERRING, CallState.ENDING,
+                          CallState.ENDED):
             return []
         commands: list[Command] = [Note("dtmf", {"digit": digit})]
         if self.state is CallState.SPEAKING:
@@ -269,7 +302,6 @@ class CallFlow:
         self._silence_ms = 0
         self._digit_idle_ms = 0
         if digit == "0" and not self._digits and not self.expects_number:
-            self.turn += 1  # a pending answer no longer matters
             self.transcript.append(TranscriptLine("caller", "[Taste 0: Mitarbeiter]"))
             request = HandoffRequest("explicit_request", "Anrufer hat die Taste 0 gedrückt")
             return commands + self._handoff(request)
@@ -312,7 +344,7 @@ class CallFlow:
         """A staff member took the call in the console: tell the caller, then transfer."""
         if self.state in (CallState.TRANSFERRING, CallState.ENDING, CallState.ENDED):
             return []
-        self.turn += 1  # a pending answer no longer matters
+        self.turn += 1  # a pending answer or queue outcome no longer matters
         self._target = target
         commands: list[Command] = (
             [StopPlayback("takeover")] if self.state is CallState.SPEAKING else [])

@@ -9,15 +9,24 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 from bot.handoff.state import HandoffStatus
-from bot.messages import HandoffRequest
+from bot.messages import BotMessage, HandoffRequest
 from bot.store import Store
 from voice.answer import LinkChannel
 from voice.call import TranscriptLine
 
 
+@dataclass(frozen=True, slots=True)
+class HandoffOutcome:
+    """``transfer``: the call is queued, someone will take it — hand it to the PBX now.
+    Otherwise (nobody on duty, ...) the bot says ``messages`` and the call goes on."""
+
+    transfer: bool
+    messages: tuple[BotMessage, ...] = ()
+
+
 class HandoffQueue(Protocol):
     async def enqueue(self, call_id: str, request: HandoffRequest,
-                      transcript: Sequence[TranscriptLine]) -> None: ...
+                      transcript: Sequence[TranscriptLine]) -> HandoffOutcome: ...
 
 
 class LinkSender(Protocol):
@@ -38,14 +47,48 @@ class StoreHandoffQueue:
         self._store = store
 
     async def enqueue(self, call_id: str, request: HandoffRequest,
-                      transcript: Sequence[TranscriptLine]) -> None:
-        items: list[tuple[str, str, dict[str, Any]]] = [
-            ("citizen" if line.role == "caller" else "bot", line.text,
-             {"confidence": line.confidence} if line.confidence is not None else {})
-            for line in transcript]
-        await self._store.append(call_id, items, channel="voice")
+                      transcript: Sequence[TranscriptLine]) -> HandoffOutcome:
+        await store_transcript(self._store, call_id, transcript)
         context = {**request.to_wire(), "channel": "voice", "call_id": call_id}
         await self._store.set_handoff(call_id, HandoffStatus.QUEUED, context)
+        return HandoffOutcome(transfer=True)
+
+
+async def store_transcript(store: Store, call_id: str,
+                           transcript: Sequence[TranscriptLine]) -> None:
+    """The call so far as conversation messages (channel ``voice``), for the staff console."""
+    items: list[tuple[str, str, dict[str, Any]]] = [
+        ("citizen" if line.role == "caller" else "bot", line.text,
+         {"confidence": line.confidence} if line.confidence is not None else {})
+        for line in transcript]
+    await store.append(call_id, items, channel="voice")
+
+
+class PersonRequester(Protocol):
+    """The gateway's escalation path (``ChatService.request_person``): service hours, the
+    callback offer and the queue notice apply to calls as to chats."""
+
+    async def request_person(self, conversation_id: str, request: HandoffRequest, *,
+                             channel: str = "web") -> Any: ...
+
+
+class EscalatingHandoffQueue:
+    """Stores the transcript, then escalates through the gateway's gate; transfers only when
+    the conversation ended up ``queued`` or ``assigned``."""
+
+    def __init__(self, store: Store, chat: PersonRequester) -> None:
+        self._store = store
+        self._chat = chat
+
+    async def enqueue(self, call_id: str, request: HandoffRequest,
+                      transcript: Sequence[TranscriptLine]) -> HandoffOutcome:
+        await store_transcript(self._store, call_id, transcript)
+        result = await self._chat.request_person(call_id, request, channel="voice")
+        view = getattr(result, "handoff", None) or {}
+        status = view.get("status") if isinstance(view, dict) else None
+        messages = tuple(getattr(result, "messages", ()))
+        return HandoffOutcome(status in (HandoffStatus.QUEUED.value,
+                                         HandoffStatus.ASSIGNED.value), messages)
 
 
 @dataclass(frozen=True, slots=True)

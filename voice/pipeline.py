@@ -44,7 +44,7 @@ from voice.call import (
 )
 from voice.errors import AsrError, TtsError
 from voice.events import EventCallback, EventType, VoiceEvent
-from voice.handoff import HandoffQueue, LinkSender, NoLinkSender, Route
+from voice.handoff import HandoffOutcome, HandoffQueue, LinkSender, NoLinkSender, Route
 from voice.runtime import VoiceRuntime
 from voice.spoken import sentences
 from voice.vad import EnergyVad, Segment, UtteranceSegmenter
@@ -330,13 +330,20 @@ class VoiceSession:
 
     async def _queue_handoff(self, command: QueueHandoff) -> None:
         try:
-            await self._handoff.enqueue(self.call_id, command.request, command.transcript)
+            outcome = await self._handoff.enqueue(self.call_id, command.request,
+                                                  command.transcript)
         except Exception as err:  # noqa: BLE001 - reported as one error event
+            # The queue is down, but the PBX can still put the caller through to a person.
             log.error("voice.handoff.failed", error=type(err).__name__)
             await self._emit(EventType.ERROR, code="handoff-failed", stage="handoff")
-            return
-        log.info("voice.handoff.queued", reason=command.request.reason)
-        await self._emit(EventType.HANDOFF_QUEUED, reason=command.request.reason)
+            outcome = HandoffOutcome(transfer=True)
+        else:
+            log.info("voice.handoff.queued", reason=command.request.reason,
+                     transfer=outcome.transfer)
+            await self._emit(EventType.HANDOFF_QUEUED, reason=command.request.reason,
+                             transfer=outcome.transfer)
+        await self._apply(self.flow.handoff_result(command.turn, outcome.transfer,
+                                                   outcome.messages))
 
     # -- audio out ----------------------------------------------------------------------------
     async def _stop_playback(self, reason: str | None) -> None:

@@ -213,8 +213,11 @@ async def test_dtmf_zero_queues_a_handoff_with_transcript_and_transfers(
     assert isinstance(queue, RecordingQueue)
     [(queued_id, request, transcript)] = queue.items
     assert queued_id == str(call_id) and request.reason == "explicit_request"
-    assert [line.role for line in transcript] == ["bot", "caller", "bot"]
-    assert "verbinde" in transcript[-1].text
+    assert [(line.role, line.text) for line in transcript] == [
+        ("bot", services.runtime.settings.prompts.greeting),
+        ("caller", "[Taste 0: Mitarbeiter]")]
+    end = await events.wait_for(EventType.CALL_END)
+    assert "verbinde" in end.data["transcript"][-1]["text"]
     await client.close()
 
 

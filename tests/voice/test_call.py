@@ -105,12 +105,31 @@ def test_zero_asks_for_a_person_unless_a_number_is_expected() -> None:
     assert isinstance(commands[1], QueueHandoff)
     assert commands[1].request == HandoffRequest("explicit_request",
                                                  "Anrufer hat die Taste 0 gedrückt")
-    assert [line.role for line in commands[1].transcript] == ["bot", "caller", "bot"]
-    assert commands[2] == Say(PROMPTS.transfer, "transfer")
+    assert [line.role for line in commands[1].transcript] == ["bot", "caller"]
+    assert flow.state is CallState.HANDING_OFF
+    assert flow.speech_started() == [] and flow.dtmf("5") == []  # the queue decides first
+    assert flow.handoff_result(commands[1].turn, True) == [Say(PROMPTS.transfer, "transfer")]
     assert flow.state is CallState.TRANSFERRING
     assert flow.speech_started() == []  # no barge-in into the transfer notice
     assert flow.playback_finished() == [Transfer("staff")]
     assert flow.state is CallState.ENDED
+    assert [line.role for line in flow.transcript] == ["bot", "caller", "bot"]
+
+
+def test_when_nobody_can_take_the_call_the_bot_says_so_and_goes_on() -> None:
+    flow = listening()
+    [_, queue] = flow.dtmf("0")
+    assert isinstance(queue, QueueHandoff)
+    offer = BotMessage("Gerade ist niemand erreichbar. Möchten Sie einen Rückruf?",
+                       buttons=(Button("Ja, Rückruf", "/callback"),
+                                Button("Nein", "/deny")))
+    [say] = flow.handoff_result(queue.turn, False, [offer])
+    assert isinstance(say, Say) and say.kind == "handoff-declined"
+    assert say.text.startswith("Gerade ist niemand erreichbar.")
+    assert flow.state is CallState.SPEAKING
+    assert [c.payload for c in flow.choices] == ["/callback", "/deny"]
+    flow.playback_finished()
+    assert flow.dtmf("1")[-1] == Ask(queue.turn + 1, "/callback")
 
 
 def test_digits_answer_a_number_question_with_hash_or_timeout() -> None:
@@ -158,9 +177,12 @@ def test_handoff_from_the_dialogue_transfers_after_speaking() -> None:
     flow = listening()
     ask(flow, "Ich will mich beschweren")
     request = HandoffRequest("complaint", "Beschwerde über Wartezeit")
-    commands = flow.answer(1, [BotMessage("Das tut mir leid.", handoff=request)])
-    assert isinstance(commands[0], QueueHandoff) and commands[0].request == request
-    assert commands[1] == Say(f"Das tut mir leid. {PROMPTS.transfer}", "transfer")
+    [queue] = flow.answer(1, [BotMessage("Das tut mir leid.", handoff=request)])
+    assert isinstance(queue, QueueHandoff) and queue.request == request
+    assert queue.transcript[-1].text == "Das tut mir leid."
+    assert flow.handoff_result(queue.turn - 1, True) == []  # stale outcomes are ignored
+    assert flow.handoff_result(queue.turn, True) == [
+        Say(f"Das tut mir leid. {PROMPTS.transfer}", "transfer")]
     assert flow.playback_finished() == [Transfer("staff")]
 
 

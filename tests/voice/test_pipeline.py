@@ -22,6 +22,7 @@ from bot.messages import BotMessage, HandoffRequest
 from voice.asr import AsrModel
 from voice.errors import TtsError
 from voice.events import EventType
+from voice.handoff import HandoffOutcome
 from voice.pipeline import VoiceSession
 from voice.runtime import VoiceRuntime, open_runtime
 from voice.settings import Prompts
@@ -103,18 +104,35 @@ async def test_handoff_from_the_dialogue_queues_the_transcript_and_transfers(
     request = HandoffRequest("complaint", "Beschwerde über die Wartezeit", ("s1",))
     dialogue = RecordingDialogue(default=[BotMessage("Das tut mir leid.", handoff=request)])
     queue = RecordingQueue()
-    session, _, output = await started(short_runtime, dialogue, queue)
+    session, events, output = await started(short_runtime, dialogue, queue)
     await session.inject_utterance("Ich möchte mich beschweren")
     await session.ended.wait()
     [(call_id, queued, transcript)] = queue.items
     assert (call_id, queued) == ("call-1", request)
     assert [(t.role, t.text) for t in transcript] == [
         ("bot", "Guten Tag."), ("caller", "Ich möchte mich beschweren"),
-        ("bot", "Das tut mir leid. Ich verbinde.")]
+        ("bot", "Das tut mir leid.")]
+    spoken = events.of(EventType.TTS_START)[-1].data
+    assert spoken == {"kind": "transfer", "text": "Das tut mir leid. Ich verbinde."}
     assert output.route is not None and output.route.to_wire() == {"action": "transfer",
                                                                    "target": "staff"}
     assert short_runtime.routes.get("call-1") == output.route
     assert session.end_reason == "transfer"
+
+
+async def test_outside_service_hours_the_call_is_not_transferred(
+        short_runtime: VoiceRuntime) -> None:
+    offer = BotMessage("Gerade ist niemand im Dienst. Wir rufen Sie gern zurück.")
+    queue = RecordingQueue(HandoffOutcome(transfer=False, messages=(offer,)))
+    session, events, output = await started(short_runtime, RecordingDialogue(), queue)
+    await session.feed_dtmf("0")
+    queued = await events.wait_for(EventType.HANDOFF_QUEUED)
+    assert queued.data == {"reason": "explicit_request", "transfer": False}
+    await events.wait_for(EventType.PLAYBACK_END, 2)
+    assert events.of(EventType.TTS_START)[-1].data == {"kind": "handoff-declined",
+                                                       "text": offer.text}
+    assert not session.ended.is_set() and output.route is None
+    await session.close("test")
 
 
 async def test_dialogue_failure_is_one_error_event_and_an_apology(

@@ -18,7 +18,7 @@ from bot.messages import BotMessage, HandoffRequest
 from voice.audio import AudioFormat, resample_block
 from voice.call import TranscriptLine
 from voice.events import EventType, VoiceEvent
-from voice.handoff import Route
+from voice.handoff import HandoffOutcome, Route
 from voice.settings import VoiceSettings
 from voice.vad import VadConfig
 
@@ -90,12 +90,16 @@ class RecordingDialogue:
 
 
 class RecordingQueue:
-    def __init__(self) -> None:
+    """Records what was queued; answers ``outcome`` (default: queued, transfer now)."""
+
+    def __init__(self, outcome: HandoffOutcome | None = None) -> None:
         self.items: list[tuple[str, HandoffRequest, list[TranscriptLine]]] = []
+        self.outcome = outcome or HandoffOutcome(transfer=True)
 
     async def enqueue(self, call_id: str, request: HandoffRequest,
-                      transcript: Sequence[TranscriptLine]) -> None:
+                      transcript: Sequence[TranscriptLine]) -> HandoffOutcome:
         self.items.append((call_id, request, list(transcript)))
+        return self.outcome
 
 
 class EventLog:
