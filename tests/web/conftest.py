@@ -8,7 +8,6 @@ scripts/web-test-deps.sh`` installs the latter two. Screenshots go to tests/arti
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,13 +16,10 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO
+from tests.web.chromium import CHROMIUM, CHROMIUM_ARGS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update",
-                 "--disable-sync"]
 ARTIFACTS = REPO / "tests" / "artifacts"
 AXE = REPO / "tests" / "web" / "node_modules" / "axe-core" / "axe.min.js"
 DESKTOP = {"width": 1280, "height": 800}
