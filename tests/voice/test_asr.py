@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from voice_helpers import espeak, silence
+from tests.voice.voice_helpers import espeak, silence
 
 from voice.asr import AsrModel, RecognitionStream, parse_result
 from voice.audio import StreamResampler

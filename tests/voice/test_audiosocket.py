@@ -10,7 +10,7 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from voice_helpers import EventLog, RecordingDialogue, RecordingQueue, espeak, silence
+from tests.voice.voice_helpers import EventLog, RecordingDialogue, RecordingQueue, espeak, silence
 
 from bot.messages import BotMessage, Button
 from voice.audio import pcm_to_float, rms_dbfs

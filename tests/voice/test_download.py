@@ -12,7 +12,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from voice_helpers import free_port
+from tests.voice.voice_helpers import free_port
 
 from voice.download import (
     EXIT_ARCHIVE,

@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from voice_helpers import RecordingDialogue, RecordingQueue, espeak, silence, voice_settings
+from tests.voice.voice_helpers import RecordingDialogue, RecordingQueue, espeak, silence, voice_settings
 
 from bot.messages import BotMessage
 from voice.settings import Prompts

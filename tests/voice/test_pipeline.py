@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from voice_helpers import (
+from tests.voice.voice_helpers import (
     EventLog,
     RecordingDialogue,
     RecordingOutput,

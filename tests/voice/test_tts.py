@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from voice_helpers import silence
+from tests.voice.voice_helpers import silence
 
 from voice.asr import AsrModel, RecognitionStream
 from voice.audio import pcm_to_float, resample_block, rms_dbfs

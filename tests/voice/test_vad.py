@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from voice_helpers import espeak
+from tests.voice.voice_helpers import espeak
 
 from voice.audio import pcm_to_float
 from voice.vad import EnergyVad, Segment, UtteranceSegmenter, VadConfig

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient
-from voice_helpers import RecordingDialogue, RecordingQueue, espeak, silence, voice_settings
+from tests.voice.voice_helpers import RecordingDialogue, RecordingQueue, espeak, silence, voice_settings
 
 from bot.messages import BotMessage
 from voice.audio import AudioFormat
