@@ -20,9 +20,7 @@ import json
 import os
 import platform
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -33,7 +31,7 @@ import requests
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import free_port  # after sys.path: run as a script
+from tests.test_stack import start_stack  # after sys.path: run as a script (the tests' helper)
 
 QUESTIONS = [
     "Was brauche ich für einen Reisepass?", "Was kostet ein Personalausweis?",
@@ -45,7 +43,6 @@ QUESTIONS = [
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync"]
-STATE = REPO / "var" / "test-stack"
 
 # Submit one question and resolve with [ms until in the DOM, ms until the next frame].
 MEASURE = """async (text) => {
@@ -72,29 +69,6 @@ MEASURE = """async (text) => {
 def percentile(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))]
-
-
-def start_stack() -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    STATE.mkdir(parents=True, exist_ok=True)
-    log = (STATE / "bench-widget.log").open("wb")
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "bot.cli", "run", "--state-dir", str(STATE), "--port", str(port),
-         "--rasa-port", str(free_port()), "--action-port", str(free_port())],
-        stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True, cwd=REPO)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 1800
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise SystemExit(f"buergerbot run exited ({proc.returncode}); see {log.name}")
-        try:
-            if requests.get(url + "/health", timeout=2).status_code == 200:
-                return proc, url
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise SystemExit("the stack did not become healthy in time")
 
 
 def browser_latencies(url: str, questions: list[str]) -> list[tuple[float, float]]:
@@ -138,19 +112,16 @@ def main() -> int:
     parser.add_argument("--questions", type=int, default=20)
     args = parser.parse_args()
     questions = (QUESTIONS * (args.questions // len(QUESTIONS) + 1))[:args.questions]
-    proc = None
-    url = args.url
-    if url is None:
-        proc, url = start_stack()
+    stack = None if args.url else start_stack([], "bench-widget")
+    url = args.url or stack.url
     try:
         raw = requests.get(url + "/embed.js", headers={"Accept-Encoding": "identity"},
                            timeout=10).content
         browser = browser_latencies(url, questions)
         api = api_latencies(url, questions)
     finally:
-        if proc is not None:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(60)
+        if stack is not None:
+            stack.stop()
     dom = [b[0] for b in browser]
     frame = [b[1] for b in browser]
     result: dict[str, Any] = {
