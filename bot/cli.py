@@ -25,6 +25,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "action_port": getattr(args, "action_port", None),
         "state_dir": getattr(args, "state_dir", None),
         "embedding_model": getattr(args, "model", None),
+        "audiosocket_port": getattr(args, "audiosocket_port", None),
     }
     return Settings.load(**overrides)
 
@@ -77,6 +78,12 @@ def cmd_staff(args: argparse.Namespace) -> int:
     return run(args, _settings(args))
 
 
+def cmd_voice(args: argparse.Namespace) -> int:
+    from voice.download import main as voice_main
+
+    return voice_main(args.rest)
+
+
 def cmd_chat(args: argparse.Namespace) -> int:
     from bot.chat_client import run_terminal_chat
 
@@ -94,6 +101,9 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
 
     started = time.monotonic()
     _say("buergerbot startet ...")
+    from bot.staff.mount import options_from_settings
+
+    options_from_settings(settings)  # service hours etc.: a typo stops here, not in a child
     catalogue = load_catalogue(settings.catalogue)
     _say(f"[1/4] Katalog {catalogue.city}: {len(catalogue.services)} Leistungen, "
          f"{len(catalogue.offices)} Ämter ({settings.catalogue})")
@@ -128,7 +138,12 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
             _say(f"\nbuergerbot läuft (bereit nach {time.monotonic() - started:.1f} s):\n"
                  f"  Chat-API:     {settings.gateway_url}/api/v1/chat\n"
                  f"  Status:       {settings.gateway_url}/health\n"
-                 f"  Rasa:         {settings.rasa_url}\n"
+                 f"  Website-Demo: {settings.gateway_url}/\n"
+                 f"  Mitarbeitende:{settings.gateway_url}/staff\n"
+                 f"  Sprachtest:   {settings.gateway_url}/voice\n"
+                 + (f"  AudioSocket:  {settings.host}:{settings.audiosocket_port}\n"
+                    if settings.audiosocket_port else "")
+                 + f"  Rasa:         {settings.rasa_url}\n"
                  f"  Action-Server:{settings.action_url}\n"
                  f"  Protokolle:   {settings.run_dir}\n"
                  "Beenden mit Strg+C.")
@@ -187,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, help="HTTP-Port des Gateways (Standard 8080)")
     p.add_argument("--rasa-port", type=int, help="Port des Rasa-Servers (Standard 5005)")
     p.add_argument("--action-port", type=int, help="Port des Action-Servers (Standard 5055)")
+    p.add_argument("--audiosocket-port", type=int,
+                   help="Asterisk-AudioSocket-Server auf diesem Port mitstarten (Sprachtelefon)")
     p.add_argument("--no-train", action="store_true", help="nicht trainieren, nur starten")
     p.set_defaults(func=cmd_run)
 
@@ -216,6 +233,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state-dir", type=Path, help="Verzeichnis mit der Datenbank")
     add_staff_arguments(p)
     p.set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("voice", help="Sprachtelefon, z. B. 'voice download-model de'")
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_voice)
 
     p = sub.add_parser("catalogue", help="Katalog prüfen")
     csub = p.add_subparsers(dest="catalogue_command", required=True)

@@ -58,6 +58,35 @@ class Settings:
     # Threads for blocking work (embedding, FAISS, Vosk) in each process.
     worker_threads: int = 2
 
+    # -- human handoff (bot/handoff, bot/staff) ----------------------------------------------
+    # When staff answer chats: "mo-fr 08:00-18:00; sa 09:00-12:00" (days mo..so, ranges a-b).
+    service_hours: str = "mo-fr 08:00-18:00"
+    # Days without service (ISO dates, comma-separated), e.g. public holidays.
+    holidays: tuple[str, ...] = ()
+    timezone: str = "Europe/Berlin"
+    # Offer a callback instead of queueing when no staff member has the console open.
+    require_staff_online: bool = True
+    # The promise made to citizens who ask for a callback (the 115 standard is 24 hours).
+    ticket_due_hours: float = 24.0
+    # Wrong passwords in a row before a staff account is locked, and for how long.
+    staff_lockout_attempts: int = 5
+    staff_lockout_minutes: float = 15.0
+
+    # -- voice line (voice/) ---------------------------------------------------------------
+    # Directory of a Vosk model (e.g. from `buergerbot voice download-model de`); empty: the
+    # voice routes answer 503 asr-model-missing and the rest of the stack runs.
+    vosk_model_path: str = ""
+    # "espeak-lib" (bundled espeak-ng library), "espeak-ng" (Debian program), "pico", "piper".
+    tts_engine: str = "espeak-lib"
+    tts_voice: str = "de"
+    piper_binary: str = ""
+    piper_voice: str = ""
+    voice_max_calls: int = 8
+    # Silence that ends the caller's utterance.
+    voice_end_silence_ms: int = 500
+    # Asterisk AudioSocket server port; 0 = off (`buergerbot run --audiosocket-port N`).
+    audiosocket_port: int = 0
+
     def __post_init__(self) -> None:
         for name in ("gateway_port", "rasa_port", "action_port"):
             port = getattr(self, name)
@@ -65,6 +94,14 @@ class Settings:
                 raise SettingsError(f"{PREFIX}{name.upper()}: Port {port} liegt nicht in 1..65535")
         if self.rasa_timeout <= 0 or self.startup_timeout <= 0:
             raise SettingsError("Zeitlimits müssen größer als 0 sein")
+        if not 0 <= self.audiosocket_port <= 65535:
+            raise SettingsError(f"{PREFIX}AUDIOSOCKET_PORT: Port {self.audiosocket_port} liegt "
+                                "nicht in 0..65535 (0 = aus)")
+        if self.voice_max_calls < 1 or self.voice_end_silence_ms < 100:
+            raise SettingsError(f"{PREFIX}VOICE_MAX_CALLS muss ≥ 1 und "
+                                f"{PREFIX}VOICE_END_SILENCE_MS ≥ 100 sein")
+        if self.ticket_due_hours <= 0 or self.staff_lockout_attempts < 1:
+            raise SettingsError("Rückruffrist und Sperrschwelle müssen größer als 0 sein")
         if self.worker_threads < 1:
             raise SettingsError(f"{PREFIX}WORKER_THREADS muss mindestens 1 sein")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

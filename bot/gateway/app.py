@@ -10,6 +10,7 @@ from aiohttp import web
 
 from bot import staff
 from bot.gateway import api, keys
+from bot.gateway import voice_line
 from bot.gateway import web as web_chat
 from bot.gateway.chat import ChatService
 from bot.gateway.dialogue import RasaClient
@@ -46,6 +47,7 @@ def create_app(settings: Settings) -> web.Application:
     app.add_routes(api.routes)
     web_chat.setup(app)
     staff.setup(app)
+    voice_line.setup(app, settings)
     return app
 
 

@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import AsyncIterator, Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from zoneinfo import ZoneInfoNotFoundError
 
 import structlog
 from aiohttp import web
@@ -17,6 +18,7 @@ from bot.gateway import keys, ws
 from bot.handoff.config import HandoffConfig
 from bot.handoff.events import EventHub
 from bot.handoff.gate import HandoffGate
+from bot.handoff.hours import HoursError, ServiceHours
 from bot.handoff.presence import Presence
 from bot.handoff.service import HandoffService, utcnow
 from bot.handoff.suggest import DialogueSuggester
@@ -27,6 +29,7 @@ from bot.staff.calls import route_call_transfers
 from bot.staff.config import StaffConfig
 from bot.staff.keys import CONSOLE, Console
 from bot.staff.lockout import LockoutPolicy
+from bot.settings import Settings, SettingsError
 from bot.staff.passwords import Passwords
 from bot.staff.sessions import Sessions
 
@@ -45,6 +48,20 @@ class Options:
 
 
 OPTIONS = web.AppKey("staff_options", Options)
+
+
+def options_from_settings(settings: Settings) -> Options:
+    """The handoff and console configuration from the one settings object."""
+    try:
+        hours = ServiceHours.parse(settings.service_hours, settings.holidays, settings.timezone)
+    except (HoursError, ZoneInfoNotFoundError, ValueError) as err:
+        raise SettingsError(f"BUERGERBOT_SERVICE_HOURS/HOLIDAYS/TIMEZONE: {err}") from err
+    return Options(
+        staff=StaffConfig(lockout_attempts=settings.staff_lockout_attempts,
+                          lockout_minutes=settings.staff_lockout_minutes),
+        handoff=HandoffConfig(hours=hours, ticket_due_hours=settings.ticket_due_hours,
+                              require_staff_online=settings.require_staff_online),
+    )
 
 
 def _tell_citizen(app: web.Application) -> Callable[[str], None]:
@@ -101,7 +118,7 @@ async def _no_store(request: web.Request, response: web.StreamResponse) -> None:
 
 def setup(app: web.Application) -> None:
     """Mount the console (after the store, dialogue and web-chat contexts)."""
-    app[OPTIONS] = Options()
+    app[OPTIONS] = options_from_settings(app[keys.SETTINGS])
     app[pages.STAFF_ASSETS] = pages.load_assets()
     app.cleanup_ctx.append(_console_ctx)
     app.on_response_prepare.append(_no_store)

@@ -157,15 +157,14 @@ async def test_widget_config(client: TestClient) -> None:
 
 async def test_voice_is_offered_only_while_the_voice_line_has_a_model(aiohttp_client,
                                                                       tmp_path: Path) -> None:
-    from voice.web import VOICE, VoiceState
+    from voice.web import VOICE
 
-    app = _app(tmp_path)
-    app.router.add_get("/voice/asr", lambda _request: web.Response())  # stand-in route
-    state = VoiceState(settings=None, deps_factory=None)  # type: ignore[arg-type]
-    app[VOICE] = state
-    client = await aiohttp_client(app)
+    client = await aiohttp_client(_app(tmp_path))  # the real voice line, no Vosk model set
+    assert client.app[VOICE].runtime is None
     assert (await (await client.get("/api/v1/widget")).json())["voice"] is None
-    state.runtime = object()  # type: ignore[assignment]
+    assert (await client.get("/voice/asr")).status == 503
+    # With a loaded model (the real one is exercised in tests/web/test_dictation.py):
+    client.app[VOICE].runtime = object()  # type: ignore[assignment]
     assert (await (await client.get("/api/v1/widget")).json())["voice"] == "/voice/asr"
 
 
