@@ -25,6 +25,7 @@ import faiss
 import numpy as np
 import numpy.typing as npt
 from sentence_transformers import SentenceTransformer
+from threadpoolctl import threadpool_limits
 
 from bot.catalogue.model import Catalogue
 from retrieval.api import Decision, DecisionKind, Hit
@@ -201,6 +202,11 @@ class Retriever:
         """
         say = progress or (lambda _msg: None)
         faiss.omp_set_num_threads(1)
+        # numpy's BLAS single-threaded as well: queries run one per worker thread, and the
+        # OpenBLAS that numpy 1.23 ships (0.3.20) gives wrong results now and then when several
+        # threads call it at once while it runs multi-threaded (seen as reranker scores that
+        # differ between concurrent and sequential calls).
+        threadpool_limits(limits=1, user_api="blas")
         started = time.perf_counter()
         first_name, _, second_name = model.partition("+")
         if embedder is None:
