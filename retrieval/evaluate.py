@@ -17,7 +17,11 @@ abstain). The last line printed to stdout is one JSON object:
 - ``p50_ms``, ``p95_ms``: latency of one ``decide`` call (embedding included, model loaded).
 
 A CLARIFY decision counts as answered with its first service (``hits[0]``): it is as right or
-wrong as that service. Progress goes to stderr.
+wrong as that service. This is strict on purpose: counting a CLARIFY whose buttons include a
+correct service as correct would reward offering more buttons, and the engine only asks when
+candidates are close, so the first option is the one it would have answered with. (The
+citizen does get a correct button in those cases; ``--json-details`` records the decision and
+the ranking, from which that share can be read.) Progress goes to stderr.
 """
 
 from __future__ import annotations
