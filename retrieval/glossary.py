@@ -28,6 +28,7 @@ from retrieval.normalize import fold
 __all__ = ["Expansion", "Glossary", "expand_query", "load_glossary", "parse_glossary"]
 
 GLOSSARY_FILE = Path(__file__).with_name("glossary_de.txt")
+DROP = "-"  # target of words that never take part in matching (aspect words: "kostet")
 # Words with inner hyphens and apostrophes ("self-employed", "driver's") are one token.
 _TOKEN = re.compile(r"[^\W_]+(?:['’-][^\W_]+)*", re.UNICODE)
 
@@ -38,7 +39,8 @@ def _words(text: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class Glossary:
-    """Folded source phrase (tuple of words) -> target terms ("" = only drop the words)."""
+    """Folded source phrase (tuple of words) -> target terms ("" = drop the words the catalogue
+    does not know, :data:`DROP` = drop the words)."""
 
     entries: Mapping[tuple[str, ...], str]
     longest: int
@@ -82,7 +84,8 @@ def expand_query(text: str, glossary: Glossary, known: Callable[[str], bool]) ->
     """Find glossary phrases in ``text`` (longest first, left to right) and expand them.
 
     ``known(word)`` tells whether the catalogue knows a (folded) word; a found phrase's unknown
-    words are dropped from the lexical query, its targets appended.
+    words are dropped from the lexical query (all of them for the target :data:`DROP`), its
+    targets appended.
     """
     tokens = _TOKEN.findall(text)
     folded = [fold(t.replace("’", "'")) for t in tokens]
@@ -99,9 +102,9 @@ def expand_query(text: str, glossary: Glossary, known: Callable[[str], bool]) ->
             i += 1
             continue
         for word, original in zip(folded[i : i + size], tokens[i : i + size]):
-            if known(word):
+            if target != DROP and known(word):
                 kept.append(original)
-        if target and target not in added:
+        if target and target != DROP and target not in added:
             added.append(target)
         i += size
     if not added and len(kept) == len(tokens):

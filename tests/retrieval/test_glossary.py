@@ -14,6 +14,7 @@ lost = verloren
 perso = Personalausweis
 driver's license = Führerschein
 have =
+kostet = -
 """)
 
 
@@ -38,6 +39,12 @@ def test_apostrophes_and_case_and_drop_only_entries() -> None:
     assert got.lexical == "I a Führerschein"
 
 
+def test_aspect_words_are_dropped_even_when_the_catalogue_knows_them() -> None:
+    got = expand_query("Was kostet ein Reisepass", GLOSSARY, _known({"kostet", "reisepass"}))
+    assert got.lexical == "Was ein Reisepass"
+    assert got.added == ()
+
+
 def test_no_match_returns_the_query_unchanged() -> None:
     got = expand_query("Wohnsitz anmelden", GLOSSARY, _known(set()))
     assert not got.changed
@@ -55,3 +62,4 @@ def test_shipped_glossary_parses_and_maps_core_terms() -> None:
     assert glossary.entries[("passport",)] == "Reisepass"
     assert "Aufenthaltserlaubnis" in glossary.entries[("residence", "permit")]
     assert glossary.entries[("perso",)] == "Personalausweis"
+    assert glossary.entries[("kostet",)] == "-"
