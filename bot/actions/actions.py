@@ -7,7 +7,7 @@ import abc
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import EventType, SlotSet
+from rasa_sdk.events import EventType, SlotSet, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from bot.actions import answer, escalation, office_reply
@@ -81,9 +81,17 @@ class ActionFallback(DialogueAction):
         return answer.fallback(ctx, turn, await _decide(services, turn))
 
 
-class ActionDeclineOffer(DialogueAction):
+class ActionConfirm(DialogueAction):
     def name(self) -> str:
-        return "action_decline_offer"
+        return "action_confirm"
+
+    async def reply(self, services: Services, ctx: Context, turn: Turn) -> Reply:
+        return escalation.confirm(ctx, turn)
+
+
+class ActionDecline(DialogueAction):
+    def name(self) -> str:
+        return "action_decline"
 
     async def reply(self, services: Services, ctx: Context, turn: Turn) -> Reply:
         return escalation.decline(turn)
@@ -95,3 +103,18 @@ class ActionSimpleLanguage(DialogueAction):
 
     async def reply(self, services: Services, ctx: Context, turn: Turn) -> Reply:
         return answer.simple_language(ctx, turn)
+
+
+class ActionNotSure(DialogueAction):
+    """The policies' last resort: ask to rephrase and forget the turn, so the dialogue goes on
+    as if it had not happened (like Rasa's action_default_fallback)."""
+
+    def name(self) -> str:
+        return "action_not_sure"
+
+    async def reply(self, services: Services, ctx: Context, turn: Turn) -> Reply:
+        return escalation.not_sure(turn)
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker,
+                  domain: dict[str, Any]) -> list[EventType]:
+        return [*await super().run(dispatcher, tracker, domain), UserUtteranceReverted()]

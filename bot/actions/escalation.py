@@ -62,7 +62,20 @@ def miss(turn: Turn) -> Reply:
                  {slots.MISSES: float(misses), slots.PENDING: "human", slots.LANGUAGE: lang})
 
 
+def confirm(ctx: Context, turn: Turn) -> Reply:
+    """ "Ja": accepts an open offer of a person; otherwise there is nothing to confirm."""
+    if turn.pending == "human":
+        return handoff(ctx, turn)
+    return Reply((BotMessage(say(turn.language, "how_can_i_help")),), {})
+
+
+def not_sure(turn: Turn) -> Reply:
+    """The dialogue policies could not decide what to do: ask to rephrase, count nothing."""
+    return Reply((BotMessage(say_simple(turn.reply_language, "rephrase", turn.simple_language)),))
+
+
 def decline(turn: Turn) -> Reply:
-    """The citizen does not want a person after all."""
-    return Reply((BotMessage(say(turn.language, "declined")),),
+    """ "Nein": the citizen does not want a person after all, or just says no."""
+    key = "declined" if turn.pending == "human" else "deny_ok"
+    return Reply((BotMessage(say(turn.language, key)),),
                  {slots.PENDING: None, slots.MISSES: 0.0})

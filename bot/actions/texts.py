@@ -15,6 +15,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "button_yes_human": "Ja, bitte verbinden",
         "button_no_human": "Nein, ich frage anders",
         "declined": "In Ordnung. Stellen Sie Ihre Frage gern noch einmal mit anderen Worten.",
+        "how_can_i_help": "Gut. Was möchten Sie wissen?",
+        "deny_ok": "In Ordnung. Was kann ich sonst für Sie tun?",
         "which_service": "Zu welcher Leistung möchten Sie das wissen? Zum Beispiel "
                          "Personalausweis, Anmeldung oder Hundesteuer.",
         "ask_location": "Welches Amt für Sie zuständig ist, hängt von Ihrem Wohnort ab. "
@@ -65,6 +67,8 @@ _TEXTS: dict[str, dict[str, str]] = {
         "button_yes_human": "Yes, connect me",
         "button_no_human": "No, I'll rephrase",
         "declined": "All right. Feel free to ask your question again in other words.",
+        "how_can_i_help": "Good. What would you like to know?",
+        "deny_ok": "All right. What else can I do for you?",
         "which_service": "Which service do you mean? For example ID card, registration or dog "
                          "tax.",
         "ask_location": "Which office is responsible depends on where you live. Tell me your "

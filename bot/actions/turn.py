@@ -33,6 +33,7 @@ class Turn:
     postcode: str | None = None
     district: str | None = None
     misses: int = 0
+    pending: str | None = None  # slot: an offer a plain "ja"/"nein" answers ("human")
     geo: GeoPoint | None = None  # from message metadata {"geo": {"lat": .., "lon": ..}}
     # The citizen's earlier messages (oldest first) and the services discussed so far.
     history: tuple[str, ...] = ()
@@ -98,6 +99,7 @@ def turn_from_tracker(tracker: Any) -> Turn:
         postcode=slot(POSTCODE),
         district=slot(DISTRICT),
         misses=int(slot(MISSES) or 0),
+        pending=slot(PENDING),
         geo=_geo(latest.get("metadata")),
         history=tuple(history),
         services_discussed=tuple(services),

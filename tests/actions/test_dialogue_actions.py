@@ -153,7 +153,7 @@ async def test_nothing_found_offers_a_person_and_yes_hands_over() -> None:
                               "ask_service")
     assert chat.slots["pending"] == "human"
     assert [b.payload for b in reply.buttons] == ["/affirm", "/deny"]
-    [handoff] = await chat.turn(act.ActionHandoff(), "Ja", "affirm")
+    [handoff] = await chat.turn(act.ActionConfirm(), "Ja", "affirm")
     assert handoff.handoff is not None and handoff.handoff.reason == "low_confidence"
     assert chat.slots["pending"] is None
 
@@ -165,16 +165,24 @@ async def test_first_miss_asks_to_rephrase_second_offers_a_person() -> None:
     assert chat.slots.get("pending") is None
     [second] = await chat.turn(act.ActionFallback(), "asdf jklö", "nlu_fallback")
     assert chat.slots["pending"] == "human" and second.buttons
-    [handoff] = await chat.turn(act.ActionHandoff(), "ja bitte", "affirm")
+    [handoff] = await chat.turn(act.ActionConfirm(), "ja bitte", "affirm")
     assert handoff.handoff is not None and handoff.handoff.reason == "not_understood"
 
 
 async def test_declining_the_offer_resets_it() -> None:
     chat = Chat()
     chat.slots.update(pending="human", misses=2.0)
-    [reply] = await chat.turn(act.ActionDeclineOffer(), "Nein danke", "deny")
+    [reply] = await chat.turn(act.ActionDecline(), "Nein danke", "deny")
     assert "anderen Worten" in reply.text
     assert chat.slots["pending"] is None and chat.slots["misses"] == 0
+
+
+async def test_yes_and_no_without_an_offer() -> None:
+    chat = Chat()
+    [yes] = await chat.turn(act.ActionConfirm(), "Ja", "affirm")
+    assert yes.text == "Gut. Was möchten Sie wissen?" and yes.handoff is None
+    [no] = await chat.turn(act.ActionDecline(), "Nein", "deny")
+    assert no.text == "In Ordnung. Was kann ich sonst für Sie tun?"
 
 
 async def test_fallback_still_answers_when_retrieval_is_sure() -> None:
@@ -278,3 +286,13 @@ def test_every_domain_action_is_implemented() -> None:
     names = {cls().name() for cls in act.DialogueAction.__subclasses__()}
     assert names == set(domain["actions"])
     assert json.dumps(sorted(names))  # names are plain strings
+
+
+async def test_not_sure_asks_to_rephrase_and_forgets_the_turn() -> None:
+    tracker = Tracker("t", {"language": "de"}, {"text": "hm ja", "intent": {"name": "affirm"},
+                                                "entities": []}, [], False, None, {},
+                      "action_listen")
+    dispatcher = CollectingDispatcher()
+    events = await act.ActionNotSure().run(dispatcher, tracker, {})
+    assert events == [{"event": "rewind", "timestamp": None}]
+    assert "anders formulieren" in dispatcher.messages[0]["custom"]["text"]

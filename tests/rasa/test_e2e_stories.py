@@ -83,4 +83,5 @@ def test_stories_cover_every_intent_response_and_action() -> None:
     intents = {s["intent"] for s in steps if "intent" in s}
     actions = {s["action"] for s in steps if "action" in s}
     assert set(domain["intents"]) | {"nlu_fallback"} == intents
-    assert set(domain["actions"]) | set(domain["responses"]) == actions
+    core_fallback = {"action_not_sure"}  # chosen when no policy is sure, never by a story
+    assert set(domain["actions"]) | set(domain["responses"]) == actions | core_fallback
