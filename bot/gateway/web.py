@@ -275,5 +275,6 @@ def setup(app: web.Application) -> None:
     app.middlewares.append(guard_middleware)
     app.on_response_prepare.append(_security_headers)
     app.cleanup_ctx.append(_widget_ctx)
+    app.on_shutdown.append(ws.close_sockets)
     app.add_routes(routes)
     app.add_routes(ws.routes)

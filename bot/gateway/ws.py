@@ -37,7 +37,7 @@ from enum import StrEnum
 from typing import Any, ClassVar
 
 import structlog
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.feedback import FeedbackStore, Rating
 from bot.gateway import keys
@@ -451,6 +451,9 @@ class Widget:
     retention_days: int
     # The sockets' background tasks; the owner awaits them before the store closes.
     tasks: set[asyncio.Task[None]] = field(default_factory=set)
+    # Open chat sockets, closed with "going away" on shutdown so the gateway stops at once
+    # (the widget reconnects, then restores the history from the server).
+    sockets: set[web.WebSocketResponse] = field(default_factory=set)
 
     def spawn(self, coro: Coroutine[Any, Any, None]) -> asyncio.Task[None]:
         task = asyncio.create_task(coro)
@@ -663,7 +666,19 @@ async def chat_socket(request: web.Request) -> web.StreamResponse:
     try:
         ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=MAX_WS_MESSAGE)
         await ws.prepare(request)
-        await ChatSocket(ws, request.app, client).run()
+        sockets = request.app[WIDGET].sockets
+        sockets.add(ws)
+        try:
+            await ChatSocket(ws, request.app, client).run()
+        finally:
+            sockets.discard(ws)
         return ws
     finally:
         limits.sockets_per_client.release(client)
+
+
+async def close_sockets(app: web.Application) -> None:
+    """on_shutdown: close every chat socket, so shutdown does not wait for idle citizens."""
+    widget = app.get(WIDGET)
+    for sock in list(widget.sockets if widget else ()):
+        await sock.close(code=WSCloseCode.GOING_AWAY, message=b"Server wird neu gestartet")

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp.test_utils import TestClient, TestServer
 
 from bot.feedback import Rating
@@ -372,3 +372,12 @@ async def test_hub_keeps_a_deletion_even_when_a_queue_is_full() -> None:
         events.append(event)
     assert events[-1] is ws.HubEvent.DELETED and len(events) <= 8
     assert hub.publish("x") == 0  # the subscription is gone
+
+
+async def test_shutdown_closes_open_chat_sockets_with_going_away(client_rasa_down) -> None:
+    sock, _, _ = await hello(client_rasa_down, "shutdown-1")
+    assert len(client_rasa_down.app[ws.WIDGET].sockets) == 1
+    await client_rasa_down.app.shutdown()
+    msg = await sock.receive(timeout=5)
+    assert msg.type is WSMsgType.CLOSE and msg.data == WSCloseCode.GOING_AWAY
+    assert not client_rasa_down.app[ws.WIDGET].sockets
