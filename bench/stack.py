@@ -77,10 +77,14 @@ def rss_of_groups(pids: list[int]) -> int:
     return total
 
 
-async def wait_http(url: str, timeout: float) -> float:
+async def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = None,
+                    log: Path | None = None) -> float:
     started = time.monotonic()
     async with aiohttp.ClientSession() as session:
         while time.monotonic() - started < timeout:
+            if proc is not None and proc.poll() is not None:
+                tail = log.read_text(errors="replace")[-2000:] if log else ""
+                raise RuntimeError(f"process exited ({proc.returncode}) before {url}:\n{tail}")
             try:
                 async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
                     if resp.status == 200:
@@ -142,10 +146,12 @@ async def bench_buergerbot(args: argparse.Namespace, state: Path) -> dict:
         cmd += [flag, str(port)]
     gateway = f"http://127.0.0.1:{ports['--port']}"
     print("buergerbot: Start bis gesund ...", flush=True)
-    proc = subprocess.Popen(cmd, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    log = state / "run.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(cmd, env=ENV, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True)
     try:
-        result["startup_s"] = round(await wait_http(f"{gateway}/health", 240), 1)
+        result["startup_s"] = round(await wait_http(f"{gateway}/health", 240, proc, log), 1)
         status = json.loads((state / "run" / "supervisor.json").read_text())
         pids = [proc.pid] + [c["pid"] for c in status["children"].values()]
         await load(f"{gateway}/api/v1/chat", lambda c, q: {"conversation_id": c, "text": q}, 20, 1)
