@@ -58,6 +58,12 @@ class Settings:
     # Threads for blocking work (embedding, FAISS, Vosk) in each process.
     worker_threads: int = 2
 
+    # Chat messages allowed per client address and per conversation, per minute (bursts of a
+    # third resp. two fifths of that). Behind a reverse proxy every citizen shares its address:
+    # raise the client limit there.
+    rate_limit_client_per_minute: int = 60
+    rate_limit_conversation_per_minute: int = 20
+
     # -- human handoff (bot/handoff, bot/staff) ----------------------------------------------
     # When staff answer chats: "mo-fr 08:00-18:00; sa 09:00-12:00" (days mo..so, ranges a-b).
     service_hours: str = "mo-fr 08:00-18:00"
@@ -102,6 +108,8 @@ class Settings:
                                 f"{PREFIX}VOICE_END_SILENCE_MS ≥ 100 sein")
         if self.ticket_due_hours <= 0 or self.staff_lockout_attempts < 1:
             raise SettingsError("Rückruffrist und Sperrschwelle müssen größer als 0 sein")
+        if self.rate_limit_client_per_minute < 1 or self.rate_limit_conversation_per_minute < 1:
+            raise SettingsError("Nachrichtenlimits müssen mindestens 1 pro Minute sein")
         if self.worker_threads < 1:
             raise SettingsError(f"{PREFIX}WORKER_THREADS muss mindestens 1 sein")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:

@@ -254,7 +254,10 @@ def _dictation(app: web.Application) -> Callable[[], str | None]:
 
 async def _widget_ctx(app: web.Application) -> AsyncIterator[None]:
     feedback = await FeedbackStore.open(app[keys.STORE])
-    widget = ws.Widget(ws.ChatHub(), feedback, ws.Limits.default(), _dictation(app),
+    settings = app[keys.SETTINGS]
+    limits = ws.Limits.default(client_per_minute=settings.rate_limit_client_per_minute,
+                               conversation_per_minute=settings.rate_limit_conversation_per_minute)
+    widget = ws.Widget(ws.ChatHub(), feedback, limits, _dictation(app),
                        RETENTION_DAYS)
     app[ws.WIDGET] = widget
     stop = asyncio.Event()

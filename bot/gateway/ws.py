@@ -371,9 +371,13 @@ class Limits:
     sockets_per_client: ConnectionCounter
 
     @classmethod
-    def default(cls, clock: Callable[[], float] = time.monotonic) -> Limits:
-        return cls(RateLimiter(60, 20, clock=clock), RateLimiter(20, 8, clock=clock),
-                   RateLimiter(240, 60, clock=clock), ConnectionCounter(20))
+    def default(cls, clock: Callable[[], float] = time.monotonic, *, client_per_minute: int = 60,
+                conversation_per_minute: int = 20) -> Limits:
+        return cls(RateLimiter(client_per_minute, max(1, client_per_minute // 3), clock=clock),
+                   RateLimiter(conversation_per_minute, max(1, conversation_per_minute * 2 // 5),
+                               clock=clock),
+                   RateLimiter(4 * client_per_minute, client_per_minute, clock=clock),
+                   ConnectionCounter(20))
 
     def check_write(self, client: str, conversation_id: str) -> None:
         """Spend a write token of the client and of the conversation, or raise FrameError."""

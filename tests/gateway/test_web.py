@@ -191,7 +191,7 @@ async def test_http_writes_are_rate_limited_per_client(monkeypatch, aiohttp_clie
                                                        tmp_path: Path) -> None:
     original = ws.Limits.default.__func__  # type: ignore[attr-defined]
     monkeypatch.setattr(ws.Limits, "default",
-                        classmethod(lambda cls, clock=None: original(cls, clock=lambda: 0.0)))
+                        classmethod(lambda cls, clock=None, **kw: original(cls, clock=lambda: 0.0, **kw)))
     client = await aiohttp_client(_app(tmp_path))
     statuses = []
     for i in range(21):  # 20 writes per client at once, then 60 per minute

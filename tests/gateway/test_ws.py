@@ -56,7 +56,7 @@ def frozen_limits(monkeypatch: pytest.MonkeyPatch) -> None:
     """Rate limits whose clock stands still, so bursts are exact and nothing depends on time."""
     original = ws.Limits.default.__func__  # type: ignore[attr-defined]
     monkeypatch.setattr(ws.Limits, "default",
-                        classmethod(lambda cls, clock=None: original(cls, clock=lambda: 0.0)))
+                        classmethod(lambda cls, clock=None, **kw: original(cls, clock=lambda: 0.0, **kw)))
 
 
 @pytest.fixture

@@ -53,6 +53,11 @@ class Watched:
     def __init__(self, browser: Any, **options: Any) -> None:
         self.context = browser.new_context(locale="de-DE", **{"viewport": DESKTOP, **options})
         self.context.set_default_timeout(30_000)
+        # Assertions wait for real answers from Rasa; on a loaded 2-core CI machine that can
+        # take longer than Playwright's 5 s default. A wait, not a timed test.
+        from playwright.sync_api import expect
+
+        expect.set_options(timeout=30_000)
         self.page = self.context.new_page()
         self.problems: list[str] = []
         self.page.on("pageerror", lambda err: self.problems.append(f"pageerror: {err}"))
