@@ -70,6 +70,17 @@ async def post_chat(request: web.Request) -> web.Response:
             raise ApiError(400, "missing-field", f"Das Feld {field} fehlt.")
     conversation_id = _conversation_id(body["conversation_id"])
     text = _text(body["text"])
+    # The web chat owns the rate limits and the live push (ws imports this module, hence the
+    # import here): a conversation is limited however it writes, and other open tabs see it.
+    from bot.gateway import ws
+
+    widget = request.app.get(ws.WIDGET)
+    if widget is not None:
+        wait = widget.limits.writes_per_conversation.take(conversation_id)
+        if wait > 0:
+            raise ApiError(429, "rate-limited",
+                           "Sie haben sehr viele Nachrichten in kurzer Zeit gesendet. Bitte "
+                           f"warten Sie {max(1, round(wait))} Sekunden.")
     try:
         result = await request.app[keys.CHAT].turn(conversation_id, text)
     except DialogueUnavailable as err:
@@ -77,6 +88,8 @@ async def post_chat(request: web.Request) -> web.Response:
                        "Der Assistent ist gerade nicht erreichbar. Ihre Nachricht wurde "
                        "gespeichert. Bitte versuchen Sie es in einigen Minuten erneut oder rufen "
                        "Sie die Behördennummer 115 an.") from err
+    if widget is not None:
+        widget.hub.publish(conversation_id)
     return web.json_response(result.to_api())
 
 

@@ -132,3 +132,16 @@ async def test_health_names_the_components_that_are_down(client: TestClient) -> 
     assert body["components"]["gateway"]["ok"] is True
     live = await client.get("/health/live")
     assert live.status == 200
+
+
+async def test_post_chat_is_rate_limited_per_conversation(aiohttp_client, tmp_path: Path) -> None:
+    settings = Settings.load(env={}, state_dir=tmp_path, rasa_port=free_port(),
+                             action_port=free_port(), rasa_timeout=3.0,
+                             rate_limit_conversation_per_minute=2)  # burst of 1
+    client = await aiohttp_client(create_app(settings))
+    first = await client.post("/api/v1/chat", json={"conversation_id": "busy", "text": "eins"})
+    assert first.status == 503  # passed the limit; Rasa is down here
+    second = await client.post("/api/v1/chat", json={"conversation_id": "busy", "text": "zwei"})
+    assert (await _error(second))[:2] == (429, "rate-limited")
+    other = await client.post("/api/v1/chat", json={"conversation_id": "calm", "text": "eins"})
+    assert other.status == 503  # another conversation is not affected
