@@ -686,3 +686,6 @@ async def close_sockets(app: web.Application) -> None:
     widget = app.get(WIDGET)
     for sock in list(widget.sockets if widget else ()):
         await sock.close(code=WSCloseCode.GOING_AWAY, message=b"Server wird neu gestartet")
+        # The handler's own ``finally`` may run only after shutdown has moved on; the
+        # socket is closed now, so it no longer counts as open.
+        widget.sockets.discard(sock)
