@@ -1,0 +1,2 @@
+"""Privacy: redaction of personal data, retention purge, per-conversation export and deletion
+(docs/PRIVACY.md)."""
