@@ -10,12 +10,14 @@ start with a German message naming the variable.
 from __future__ import annotations
 
 import dataclasses
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, get_type_hints
+from urllib.parse import urlsplit
 
 PREFIX = "BUERGERBOT_"
 
@@ -57,6 +59,22 @@ class Settings:
     rasa_telemetry: bool = False
     # Threads for blocking work (embedding, FAISS, Vosk) in each process.
     worker_threads: int = 2
+
+    # -- scale-out (bot/cluster, deploy/, docs/DEPLOYMENT.md) --------------------------------
+    # Where the gateway reaches Rasa and where Rasa reaches the action server, when that is not
+    # http://host:rasa_port resp. http://host:action_port (e.g. a load balancer in front of
+    # several instances). Base URLs: http(s)://host:port.
+    rasa_endpoint: str = ""
+    action_endpoint: str = ""
+    # SQLAlchemy URL of Rasa's SQL tracker store, e.g. postgresql://user:pw@host:5432/buergerbot;
+    # empty = Rasa keeps conversations in memory (one Rasa instance only).
+    tracker_store_url: str = ""
+    # redis://[:password@]host:port/db — Rasa's lock store (and live events between gateways);
+    # empty = in memory (one instance of each only).
+    redis_url: str = ""
+    # Proxy addresses or networks (CIDR) whose X-Forwarded-For is believed for the client
+    # address behind per-client limits; empty = the peer address is the client (no proxy).
+    trusted_proxies: tuple[str, ...] = ()
 
     # Chat messages allowed per client address and per conversation, per minute (bursts of a
     # third resp. two fifths of that). Behind a reverse proxy every citizen shares its address:
@@ -114,6 +132,16 @@ class Settings:
             raise SettingsError(f"{PREFIX}WORKER_THREADS muss mindestens 1 sein")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL: unbekannte Stufe {self.log_level!r}")
+        _check_url("rasa_endpoint", self.rasa_endpoint, ("http", "https"))
+        _check_url("action_endpoint", self.action_endpoint, ("http", "https"))
+        _check_url("tracker_store_url", self.tracker_store_url, ("postgresql", "sqlite"))
+        _check_url("redis_url", self.redis_url, ("redis", "rediss"))
+        for entry in self.trusted_proxies:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError as err:
+                raise SettingsError(f"{PREFIX}TRUSTED_PROXIES: {entry!r} ist keine IP-Adresse "
+                                    "und kein Netz (z. B. 10.0.0.0/8)") from err
 
     # -- derived locations --------------------------------------------------------------------
     @property
@@ -134,11 +162,11 @@ class Settings:
 
     @property
     def rasa_url(self) -> str:
-        return f"http://{self.host}:{self.rasa_port}"
+        return self.rasa_endpoint.rstrip("/") or f"http://{self.host}:{self.rasa_port}"
 
     @property
     def action_url(self) -> str:
-        return f"http://{self.host}:{self.action_port}"
+        return self.action_endpoint.rstrip("/") or f"http://{self.host}:{self.action_port}"
 
     @property
     def gateway_url(self) -> str:
@@ -202,6 +230,17 @@ def _read_file(path: Path) -> dict[str, Any]:
     if unknown:
         raise SettingsError(f"Konfigurationsdatei {path}: unbekannte Einstellungen {unknown}")
     return data
+
+
+def _check_url(name: str, value: str, schemes: tuple[str, ...]) -> None:
+    """An optional URL: empty, or one of ``schemes`` (a ``+driver`` suffix allowed)."""
+    if not value:
+        return
+    scheme = urlsplit(value).scheme.split("+", 1)[0]
+    if scheme not in schemes:
+        # Only the scheme goes into the message: the URL may hold a password.
+        raise SettingsError(f"{PREFIX}{name.upper()}: Schema {scheme!r} wird nicht unterstützt; "
+                            f"erwartet {' oder '.join(s + '://…' for s in schemes)}")
 
 
 _TRUE = {"true", "1"}
