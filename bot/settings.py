@@ -55,6 +55,16 @@ class Settings:
     # Comma-separated origins allowed to embed the chat widget ("*" for any).
     allowed_origins: tuple[str, ...] = ()
     log_level: str = "INFO"
+    # "console" (readable lines, for a terminal) or "json" (one JSON object per line with
+    # timestamp, level, event, logger and process role; for production log collection).
+    log_format: str = "console"
+    # Networks (CIDR, comma-separated) allowed to read /metrics of the gateway and the action
+    # server; requests that came through a reverse proxy (Forwarded/X-Forwarded-For) never are.
+    metrics_allow: tuple[str, ...] = ("127.0.0.1/32", "::1/128")
+    # On SIGTERM the gateway answers /health/ready with 503 for this long before it stops, so
+    # load balancers stop sending traffic first (under `buergerbot run` keep it below 8 s: the
+    # supervisor kills a child 10 s after SIGTERM).
+    shutdown_drain_seconds: float = 0.0
     # Rasa's telemetry phones home; off unless a city explicitly wants it.
     rasa_telemetry: bool = False
     # Threads for blocking work (embedding, FAISS, Vosk) in each process.
@@ -132,6 +142,17 @@ class Settings:
             raise SettingsError(f"{PREFIX}WORKER_THREADS muss mindestens 1 sein")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
             raise SettingsError(f"{PREFIX}LOG_LEVEL: unbekannte Stufe {self.log_level!r}")
+        if self.log_format not in {"console", "json"}:
+            raise SettingsError(f"{PREFIX}LOG_FORMAT: {self.log_format!r} ist weder console "
+                                "noch json")
+        for cidr in self.metrics_allow:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as err:
+                raise SettingsError(f"{PREFIX}METRICS_ALLOW: {cidr!r} ist kein Netz in "
+                                    "CIDR-Schreibweise (z. B. 10.0.0.0/8)") from err
+        if not 0 <= self.shutdown_drain_seconds <= 300:
+            raise SettingsError(f"{PREFIX}SHUTDOWN_DRAIN_SECONDS muss zwischen 0 und 300 liegen")
         _check_url("rasa_endpoint", self.rasa_endpoint, ("http", "https"))
         _check_url("action_endpoint", self.action_endpoint, ("http", "https"))
         _check_url("tracker_store_url", self.tracker_store_url, ("postgresql", "sqlite"))
