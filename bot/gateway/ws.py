@@ -480,8 +480,14 @@ async def request_person(app: web.Application, conversation_id: str) -> None:
 
 
 def client_key(request: web.Request) -> str:
-    """The client's address for limits (in memory only, never logged)."""
-    return request.remote or "unknown"
+    """The client's address for limits (in memory only, never logged); behind a proxy listed
+    in ``trusted_proxies`` taken from X-Forwarded-For (bot/gateway/forwarded.py)."""
+    from bot.gateway.forwarded import client_address, trusted_networks
+
+    settings = request.config_dict.get(keys.SETTINGS)
+    networks = trusted_networks(settings.trusted_proxies) if settings is not None else ()
+    return client_address(request.remote, request.headers.getall("X-Forwarded-For", ()),
+                          networks)
 
 
 # -- the socket ----------------------------------------------------------------------------------
