@@ -7,6 +7,7 @@ of ``MIGRATIONS`` runs once, in order, recorded in ``schema_version``.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -133,6 +134,23 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             last_failure TIMESTAMP NOT NULL
         )""",
     ),
+    # 3: idempotent retries — a citizen message may carry the client's own id (``message_id``
+    # of the chat API, ``ref`` of the socket); stored at most once per conversation, and the
+    # turn it started is remembered with its answer (see :meth:`Store.claim_turn`).
+    (
+        "ALTER TABLE messages ADD COLUMN client_id VARCHAR(64)",
+        "CREATE UNIQUE INDEX ux_messages_client_id ON messages (conversation_id, client_id)",
+        """CREATE TABLE client_turns (
+            conversation_id VARCHAR(64) NOT NULL REFERENCES conversations(id) ON DELETE CASCADE,
+            client_id VARCHAR(64) NOT NULL,
+            seq INTEGER NOT NULL,
+            status VARCHAR(16) NOT NULL,
+            attempt INTEGER NOT NULL,
+            result TEXT,
+            updated_at TIMESTAMP NOT NULL,
+            PRIMARY KEY (conversation_id, client_id)
+        )""",
+    ),
 )
 
 
@@ -152,9 +170,10 @@ class StoredMessage:
     text: str
     payload: dict[str, Any]
     created_at: dt.datetime
+    client_id: str | None = None  # the client's message id of a citizen message, if it sent one
 
     def to_api(self) -> dict[str, Any]:
-        return {
+        data = {
             "seq": self.seq,
             "role": self.role,
             "text": self.text,
@@ -162,6 +181,32 @@ class StoredMessage:
             "buttons": self.payload.get("buttons", []),
             "created_at": self.created_at.replace(tzinfo=dt.UTC).isoformat(),
         }
+        if self.client_id is not None:
+            data["message_id"] = self.client_id
+        return data
+
+
+class TurnStatus(enum.StrEnum):
+    """Where the turn started by a citizen message with a client id stands."""
+
+    RUNNING = "running"  # a gateway is working on it (or died doing so: see the lease)
+    DONE = "done"  # answered; ``result`` is the answer the client got
+    FAILED = "failed"  # the dialogue engine was unavailable; the message is stored, unanswered
+
+
+@dataclass(frozen=True, slots=True)
+class ClientTurn:
+    """A citizen message sent with the client's own id, and the turn it started."""
+
+    conversation_id: str
+    client_id: str
+    seq: int  # of the stored citizen message
+    text: str  # the stored citizen message
+    status: TurnStatus
+    attempt: int  # bumped by every claim; only the current attempt may finish the turn
+    result: dict[str, Any] | None  # the chat API answer, once DONE
+    claimed: bool  # True: the caller now owns this attempt and must finish or fail it
+    created: bool  # True: the citizen message was stored by this call
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,37 +310,139 @@ class Store:
         channel: str = "web",
     ) -> list[int]:
         """Append ``(role, text, payload)`` messages atomically; return their sequence numbers."""
-        now = _now()
         async with self._tx() as conn:
-            await self._ensure(conn, conversation_id, channel, now)
-            # Bumping last_seq first takes the row lock (PostgreSQL) or the write lock (SQLite),
-            # so concurrent appends to one conversation get distinct, gap-free numbers.
-            row = (await conn.execute(sa.text(
-                "UPDATE conversations SET last_seq = last_seq + :n, updated_at = :now"
-                " WHERE id = :id RETURNING last_seq"),
-                {"n": len(items), "now": now, "id": conversation_id})).first()
-            assert row is not None
-            first = row[0] - len(items) + 1
-            seqs = list(range(first, row[0] + 1))
-            if items:
-                await conn.execute(sa.text(
-                    "INSERT INTO messages (conversation_id, seq, role, text, payload, created_at)"
-                    " VALUES (:cid, :seq, :role, :text, :payload, :now)"),
-                    [{"cid": conversation_id, "seq": s, "role": role, "text": text,
-                      "payload": json.dumps(payload, ensure_ascii=False), "now": now}
-                     for s, (role, text, payload) in zip(seqs, items, strict=True)])
-            return seqs
+            return await self._append(conn, conversation_id, items, channel)
+
+    @staticmethod
+    async def _append(conn: AsyncConnection, conversation_id: str,
+                      items: list[tuple[str, str, dict[str, Any]]], channel: str,
+                      client_id: str | None = None) -> list[int]:
+        now = _now()
+        await Store._ensure(conn, conversation_id, channel, now)
+        # Bumping last_seq first takes the row lock (PostgreSQL) or the write lock (SQLite),
+        # so concurrent appends to one conversation get distinct, gap-free numbers.
+        row = (await conn.execute(sa.text(
+            "UPDATE conversations SET last_seq = last_seq + :n, updated_at = :now"
+            " WHERE id = :id RETURNING last_seq"),
+            {"n": len(items), "now": now, "id": conversation_id})).first()
+        assert row is not None
+        first = row[0] - len(items) + 1
+        seqs = list(range(first, row[0] + 1))
+        if items:
+            await conn.execute(sa.text(
+                "INSERT INTO messages (conversation_id, seq, role, text, payload, created_at,"
+                " client_id) VALUES (:cid, :seq, :role, :text, :payload, :now, :client)"),
+                [{"cid": conversation_id, "seq": s, "role": role, "text": text,
+                  "payload": json.dumps(payload, ensure_ascii=False), "now": now,
+                  "client": client_id if i == 0 else None}
+                 for i, (s, (role, text, payload)) in enumerate(zip(seqs, items, strict=True))])
+        return seqs
+
+    # -- citizen messages with the client's own id (idempotent retries) ------------------------
+    async def claim_turn(self, conversation_id: str, client_id: str, text: str, *,
+                         channel: str = "web", lease: float = 30.0) -> ClientTurn:
+        """Store the citizen message ``client_id`` once and claim its turn, or find it again.
+
+        The first call stores the message and returns it claimed (``RUNNING``). A repeat gets the
+        stored turn: ``DONE`` with the answer given; ``FAILED`` claimed again (the dialogue runs
+        once more for the stored message); ``RUNNING`` claimed again only when the attempt has
+        not moved for ``lease`` seconds (its gateway died), else unclaimed (still running
+        elsewhere). The unique constraint on (conversation, client id) decides races between
+        processes; the loser of an insert race reads the winner's row.
+        """
+        for _ in range(3):
+            try:
+                async with self._tx() as conn:
+                    # Write first: on SQLite this takes the write lock before the read, so a
+                    # concurrent writer cannot invalidate what we read (SQLITE_BUSY_SNAPSHOT).
+                    await self._ensure(conn, conversation_id, channel, _now())
+                    turn = await self._find_turn(conn, conversation_id, client_id)
+                    if turn is None:
+                        (seq,) = await self._append(conn, conversation_id,
+                                                    [("citizen", text, {})], channel, client_id)
+                        await conn.execute(sa.text(
+                            "INSERT INTO client_turns (conversation_id, client_id, seq, status,"
+                            " attempt, updated_at) VALUES (:cid, :client, :seq, :st, 1, :now)"),
+                            {"cid": conversation_id, "client": client_id, "seq": seq,
+                             "st": TurnStatus.RUNNING.value, "now": _now()})
+                        return ClientTurn(conversation_id, client_id, seq, text,
+                                          TurnStatus.RUNNING, 1, None, claimed=True, created=True)
+                    stale = _now() - dt.timedelta(seconds=lease)
+                    if turn.status is TurnStatus.DONE or (
+                            turn.status is TurnStatus.RUNNING and turn.updated_at > stale):
+                        return turn.view(claimed=False)
+                    # Failed, or abandoned by a dead gateway: take it over (compare and set).
+                    result = await conn.execute(sa.text(
+                        "UPDATE client_turns SET status = :running, attempt = attempt + 1,"
+                        " updated_at = :now WHERE conversation_id = :cid AND client_id = :client"
+                        " AND attempt = :attempt"),
+                        {"running": TurnStatus.RUNNING.value, "now": _now(),
+                         "cid": conversation_id, "client": client_id, "attempt": turn.attempt})
+                    claimed = result.rowcount == 1
+                    return turn.view(claimed=claimed, status=TurnStatus.RUNNING,
+                                     attempt=turn.attempt + 1 if claimed else turn.attempt)
+            except sa.exc.IntegrityError:
+                continue  # another process stored it first: read its row
+        raise RuntimeError(f"could not claim client message {client_id!r}")
+
+    async def client_turn(self, conversation_id: str, client_id: str) -> ClientTurn | None:
+        """The stored turn of a client message, unclaimed (for waiting on another attempt)."""
+        async with self._engine.connect() as conn:
+            turn = await self._find_turn(conn, conversation_id, client_id)
+        return turn.view(claimed=False) if turn else None
+
+    async def finish_turn(self, turn: ClientTurn, items: list[tuple[str, str, dict[str, Any]]],
+                          result: dict[str, Any], *, channel: str = "web") -> bool:
+        """Store the answer of a claimed turn and mark it done, atomically. False (and nothing
+        stored) when another attempt took the turn over meanwhile."""
+        async with self._tx() as conn:
+            done = await conn.execute(sa.text(
+                "UPDATE client_turns SET status = :done, result = :result, updated_at = :now"
+                " WHERE conversation_id = :cid AND client_id = :client AND attempt = :attempt"
+                " AND status = :running"),
+                {"done": TurnStatus.DONE.value, "result": json.dumps(result, ensure_ascii=False),
+                 "now": _now(), "cid": turn.conversation_id, "client": turn.client_id,
+                 "attempt": turn.attempt, "running": TurnStatus.RUNNING.value})
+            if done.rowcount != 1:
+                return False
+            await self._append(conn, turn.conversation_id, items, channel)
+            return True
+
+    async def fail_turn(self, turn: ClientTurn) -> None:
+        """The claimed attempt could not be answered; a repeat of the message may try again."""
+        async with self._tx() as conn:
+            await conn.execute(sa.text(
+                "UPDATE client_turns SET status = :failed, updated_at = :now"
+                " WHERE conversation_id = :cid AND client_id = :client AND attempt = :attempt"
+                " AND status = :running"),
+                {"failed": TurnStatus.FAILED.value, "now": _now(), "cid": turn.conversation_id,
+                 "client": turn.client_id, "attempt": turn.attempt,
+                 "running": TurnStatus.RUNNING.value})
+
+    @staticmethod
+    async def _find_turn(conn: AsyncConnection, conversation_id: str,
+                         client_id: str) -> _TurnRow | None:
+        row = (await conn.execute(sa.text(
+            "SELECT t.seq, m.text, t.status, t.attempt, t.result, t.updated_at"
+            " FROM client_turns t JOIN messages m"
+            " ON m.conversation_id = t.conversation_id AND m.seq = t.seq"
+            " WHERE t.conversation_id = :cid AND t.client_id = :client"),
+            {"cid": conversation_id, "client": client_id})).first()
+        if row is None:
+            return None
+        return _TurnRow(conversation_id, client_id, row[0], row[1], TurnStatus(row[2]), row[3],
+                        json.loads(row[4]) if row[4] else None, _as_datetime(row[5]))
 
     async def messages(self, conversation_id: str, after: int = 0,
                        limit: int = 500) -> list[StoredMessage]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(sa.text(
-                "SELECT seq, role, text, payload, created_at FROM messages"
+                "SELECT seq, role, text, payload, created_at, client_id FROM messages"
                 " WHERE conversation_id = :id AND seq > :after ORDER BY seq LIMIT :limit"),
                 {"id": conversation_id, "after": after, "limit": limit})).all()
         return [StoredMessage(seq=r[0], role=r[1], text=r[2],
                               payload=json.loads(r[3]) if r[3] else {},
-                              created_at=_as_datetime(r[4])) for r in rows]
+                              created_at=_as_datetime(r[4]), client_id=r[5]) for r in rows]
 
     async def set_handoff(self, conversation_id: str, target: HandoffStatus,
                           context: dict[str, Any] | None = None) -> HandoffStatus:
@@ -328,6 +475,24 @@ class Store:
             "INSERT INTO conversations (id, channel, created_at, updated_at)"
             " VALUES (:id, :ch, :now, :now) ON CONFLICT (id) DO NOTHING"),
             {"id": conversation_id, "ch": channel, "now": now})
+
+
+@dataclass(frozen=True, slots=True)
+class _TurnRow:
+    conversation_id: str
+    client_id: str
+    seq: int
+    text: str
+    status: TurnStatus
+    attempt: int
+    result: dict[str, Any] | None
+    updated_at: dt.datetime
+
+    def view(self, *, claimed: bool, status: TurnStatus | None = None,
+             attempt: int | None = None) -> ClientTurn:
+        return ClientTurn(self.conversation_id, self.client_id, self.seq, self.text,
+                          status or self.status, attempt or self.attempt, self.result,
+                          claimed=claimed, created=False)
 
 
 def _as_datetime(value: Any) -> dt.datetime:

@@ -8,15 +8,17 @@ import json
 import re
 from typing import Any
 
+import sqlalchemy as sa
 from aiohttp import web
 
 from bot.gateway import keys
-from bot.gateway.chat import handoff_view
+from bot.gateway.chat import MessageIdReused, TurnInProgress, handoff_view
 from bot.gateway.dialogue import DialogueUnavailable
 from bot.gateway.errors import ApiError
 from bot.supervisor import read_status
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+MESSAGE_ID = CONVERSATION_ID  # the client's own id of a message (idempotent retries)
 MAX_TEXT = 2000
 MAX_BODY = 16 * 1024
 
@@ -29,6 +31,41 @@ def _conversation_id(value: Any) -> str:
                        "Die conversation_id muss aus 1 bis 64 Zeichen A-Z, a-z, 0-9, _ oder - "
                        "bestehen.")
     return value
+
+
+def message_id(value: Any) -> str | None:
+    """The optional ``message_id`` of a chat message: a retry with the same id is answered
+    from the store instead of being stored and answered again."""
+    if value is None:
+        return None
+    if not isinstance(value, str) or not MESSAGE_ID.fullmatch(value):
+        raise ApiError(400, "invalid-message-id",
+                       "Die message_id muss aus 1 bis 64 Zeichen A-Z, a-z, 0-9, _ oder - "
+                       "bestehen.")
+    return value
+
+
+def turn_error(err: Exception) -> ApiError:
+    """The API error for a failed chat turn (shared by the chat socket), or re-raise."""
+    if isinstance(err, DialogueUnavailable):
+        return ApiError(503, "dialogue-unavailable",
+                        "Der Assistent ist gerade nicht erreichbar. Ihre Nachricht wurde "
+                        "gespeichert. Bitte versuchen Sie es in einigen Minuten erneut oder "
+                        "rufen Sie die Behördennummer 115 an.")
+    if isinstance(err, TurnInProgress):
+        return ApiError(409, "message-in-progress",
+                        "Ihre Nachricht wird noch bearbeitet. Bitte senden Sie sie in einigen "
+                        "Sekunden mit derselben message_id erneut oder laden Sie den Verlauf.")
+    if isinstance(err, MessageIdReused):
+        return ApiError(409, "message-id-reused",
+                        "Diese message_id gehört in diesem Gespräch schon zu einer anderen "
+                        "Nachricht. Bitte verwenden Sie für jede Nachricht eine neue message_id.")
+    if isinstance(err, sa.exc.DBAPIError | OSError):
+        return ApiError(503, "storage-unavailable",
+                        "Ihre Nachricht konnte gerade nicht verarbeitet werden, weil der "
+                        "Datenspeicher nicht erreichbar ist. Bitte versuchen Sie es in einigen "
+                        "Sekunden erneut.")
+    raise err
 
 
 def _text(value: Any) -> str:
@@ -70,6 +107,7 @@ async def post_chat(request: web.Request) -> web.Response:
             raise ApiError(400, "missing-field", f"Das Feld {field} fehlt.")
     conversation_id = _conversation_id(body["conversation_id"])
     text = _text(body["text"])
+    client_message_id = message_id(body.get("message_id"))
     # The web chat owns the rate limits and the live push (ws imports this module, hence the
     # import here): a conversation is limited however it writes, and other open tabs see it.
     from bot.gateway import ws
@@ -82,12 +120,11 @@ async def post_chat(request: web.Request) -> web.Response:
                            "Sie haben sehr viele Nachrichten in kurzer Zeit gesendet. Bitte "
                            f"warten Sie {max(1, round(wait))} Sekunden.")
     try:
-        result = await request.app[keys.CHAT].turn(conversation_id, text)
-    except DialogueUnavailable as err:
-        raise ApiError(503, "dialogue-unavailable",
-                       "Der Assistent ist gerade nicht erreichbar. Ihre Nachricht wurde "
-                       "gespeichert. Bitte versuchen Sie es in einigen Minuten erneut oder rufen "
-                       "Sie die Behördennummer 115 an.") from err
+        result = await request.app[keys.CHAT].turn(conversation_id, text,
+                                                   message_id=client_message_id)
+    except (DialogueUnavailable, TurnInProgress, MessageIdReused, sa.exc.DBAPIError,
+            OSError) as err:
+        raise turn_error(err) from err
     if widget is not None:
         widget.hub.publish(conversation_id)
     return web.json_response(result.to_api())

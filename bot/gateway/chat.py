@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import weakref
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -12,9 +13,24 @@ import structlog
 from bot.gateway.dialogue import RasaClient
 from bot.handoff.state import BOT_SILENT, HandoffStatus
 from bot.messages import BotMessage, HandoffRequest
-from bot.store import Store
+from bot.store import ClientTurn, ConversationState, Store, TurnStatus
 
 log = structlog.get_logger(__name__)
+
+# A repeat of a client message whose first attempt runs in another gateway waits this long for
+# it (the attempt ends within the dialogue timeout), then gets TurnInProgress.
+REPEAT_WAIT = 12.0
+# An attempt that has not finished for this long is taken to be abandoned (its gateway died)
+# and a repeat runs the turn again; the answer of at most one attempt is ever stored.
+TURN_LEASE = 30.0
+
+
+class TurnInProgress(Exception):
+    """A repeat of a client message whose first attempt is still running elsewhere."""
+
+
+class MessageIdReused(Exception):
+    """A client message id already names a different message in this conversation."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,6 +45,12 @@ class ChatResult:
             "messages": [m.to_api() for m in self.messages],
             "handoff": self.handoff,
         }
+
+    @classmethod
+    def from_api(cls, data: dict[str, Any]) -> ChatResult:
+        """The answer stored for a client message (see :meth:`ChatService.turn`)."""
+        return cls(data["conversation_id"],
+                   tuple(BotMessage.from_wire(m) for m in data["messages"]), data["handoff"])
 
 
 def handoff_view(status: HandoffStatus, context: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -77,45 +99,99 @@ class ChatService:
             self._locks[conversation_id] = lock
         return lock
 
-    async def turn(self, conversation_id: str, text: str, *, channel: str = "web") -> ChatResult:
-        """Handle one citizen message. Raises DialogueUnavailable (after storing the message)."""
-        async with self._lock(conversation_id):
-            state = await self._store.conversation(conversation_id)
-            status = state.handoff_status if state else HandoffStatus.BOT
-            (seq,) = await self._store.append(conversation_id, [("citizen", text, {})],
-                                              channel=channel)
-            if self._handoff is not None:
-                reply = await self._handoff.before_dialogue(conversation_id, text, seq, status,
-                                                            channel)
-                if reply is not None:  # the handoff part answered (callback form, rating, ...)
-                    return await self._answer_without_dialogue(conversation_id, reply, channel)
-            if status in BOT_SILENT:
-                # A person owns (or is about to own) the conversation: the bot stays silent.
-                log.info("gateway.chat.bot_silent", status=status.value)
-                return ChatResult(conversation_id, (),
-                                  handoff_view(status, state.handoff_context if state else None))
-            if status is HandoffStatus.CLOSED:
-                await self._store.set_handoff(conversation_id, HandoffStatus.BOT)
-            messages = await self._dialogue.send(conversation_id, text, {"channel": channel})
-            handoff = None
-            requests = [m.handoff for m in messages if m.handoff is not None]
-            if requests and self._handoff is not None:
-                messages = list((await self._handoff.escalate(
-                    conversation_id, requests[0], channel, tuple(messages))).messages)
+    async def turn(self, conversation_id: str, text: str, *, channel: str = "web",
+                   message_id: str | None = None) -> ChatResult:
+        """Handle one citizen message. Raises DialogueUnavailable (after storing the message).
+
+        With the client's ``message_id`` the message is stored at most once and answered at
+        most once: a repeat gets the stored answer, re-runs the dialogue if the first attempt
+        failed, waits for an attempt running in another gateway (up to REPEAT_WAIT, then
+        TurnInProgress), and raises MessageIdReused for a different text under the same id.
+        """
+        if message_id is None:
+            async with self._lock(conversation_id):
                 state = await self._store.conversation(conversation_id)
-                handoff = handoff_view(state.handoff_status, state.handoff_context) \
-                    if state else None
-            elif requests:
-                context = requests[0].to_wire()
-                new = await self._store.set_handoff(conversation_id, HandoffStatus.QUEUED, context)
-                handoff = handoff_view(new, context)
-                log.info("gateway.handoff.queued", reason=requests[0].reason)
-            await self._store.append(
-                conversation_id,
-                [("bot", m.text, m.to_api()) for m in messages if m.text or m.buttons],
-                channel=channel,
-            )
-            return ChatResult(conversation_id, tuple(messages), handoff)
+                (seq,) = await self._store.append(conversation_id, [("citizen", text, {})],
+                                                  channel=channel)
+                return await self._respond(conversation_id, text, seq, state, channel, None)
+        deadline = asyncio.get_running_loop().time() + REPEAT_WAIT
+        while True:
+            async with self._lock(conversation_id):
+                state = await self._store.conversation(conversation_id)
+                turn = await self._store.claim_turn(conversation_id, message_id, text,
+                                                    channel=channel, lease=TURN_LEASE)
+                if turn.text != text:
+                    raise MessageIdReused(message_id)
+                if turn.status is TurnStatus.DONE and turn.result is not None:
+                    log.info("gateway.chat.repeat_answered")
+                    return ChatResult.from_api(turn.result)
+                if turn.claimed:
+                    if not turn.created:
+                        log.info("gateway.chat.repeat_retried", attempt=turn.attempt)
+                    try:
+                        return await self._respond(conversation_id, text, turn.seq, state,
+                                                   channel, turn)
+                    except BaseException:
+                        # Let a repeat try again at once (a dead store leaves it to the lease).
+                        with contextlib.suppress(Exception):
+                            await asyncio.shield(self._store.fail_turn(turn))
+                        raise
+            if asyncio.get_running_loop().time() >= deadline:
+                raise TurnInProgress(message_id)
+            await asyncio.sleep(0.2)
+
+    async def _respond(self, conversation_id: str, text: str, seq: int,
+                       state: ConversationState | None, channel: str,
+                       turn: ClientTurn | None) -> ChatResult:
+        """The rest of a turn once the citizen message is stored as ``seq``."""
+        status = state.handoff_status if state else HandoffStatus.BOT
+        if self._handoff is not None:
+            reply = await self._handoff.before_dialogue(conversation_id, text, seq, status,
+                                                        channel)
+            if reply is not None:  # the handoff part answered (callback form, rating, ...)
+                return await self._answer_without_dialogue(conversation_id, reply, channel,
+                                                            turn)
+        if status in BOT_SILENT:
+            # A person owns (or is about to own) the conversation: the bot stays silent.
+            log.info("gateway.chat.bot_silent", status=status.value)
+            result = ChatResult(conversation_id, (),
+                                handoff_view(status, state.handoff_context if state else None))
+            return await self._finish(turn, [], result, channel)
+        if status is HandoffStatus.CLOSED:
+            await self._store.set_handoff(conversation_id, HandoffStatus.BOT)
+        messages = await self._dialogue.send(conversation_id, text, {"channel": channel})
+        handoff = None
+        requests = [m.handoff for m in messages if m.handoff is not None]
+        if requests and self._handoff is not None:
+            messages = list((await self._handoff.escalate(
+                conversation_id, requests[0], channel, tuple(messages))).messages)
+            state = await self._store.conversation(conversation_id)
+            handoff = handoff_view(state.handoff_status, state.handoff_context) \
+                if state else None
+        elif requests:
+            context = requests[0].to_wire()
+            new = await self._store.set_handoff(conversation_id, HandoffStatus.QUEUED, context)
+            handoff = handoff_view(new, context)
+            log.info("gateway.handoff.queued", reason=requests[0].reason)
+        items = [("bot", m.text, m.to_api()) for m in messages if m.text or m.buttons]
+        return await self._finish(turn, items, ChatResult(conversation_id, tuple(messages),
+                                                          handoff), channel)
+
+    async def _finish(self, turn: ClientTurn | None, items: list[tuple[str, str, dict[str, Any]]],
+                      result: ChatResult, channel: str) -> ChatResult:
+        """Store the bot's answer (with a client message: atomically with its turn's end)."""
+        if turn is None:
+            if items:
+                await self._store.append(result.conversation_id, items, channel=channel)
+            return result
+        if await self._store.finish_turn(turn, items, result.to_api(), channel=channel):
+            return result
+        # Another attempt took the turn over (this one outlived its lease): its answer counts.
+        log.warning("gateway.chat.turn_superseded", attempt=turn.attempt)
+        stored = await self._store.client_turn(turn.conversation_id, turn.client_id)
+        if stored is not None and stored.result is not None:
+            return ChatResult.from_api(stored.result)
+        raise TurnInProgress(turn.client_id)
 
     async def request_person(self, conversation_id: str, request: HandoffRequest, *,
                              channel: str = "web") -> ChatResult:
@@ -144,10 +220,9 @@ class ChatService:
                               handoff_view(state.handoff_status, state.handoff_context))
 
     async def _answer_without_dialogue(self, conversation_id: str, reply: GateReply,
-                                       channel: str) -> ChatResult:
-        await self._store.append(
-            conversation_id, [("bot", m.text, m.to_api()) for m in reply.messages],
-            channel=channel)
+                                       channel: str, turn: ClientTurn | None = None
+                                       ) -> ChatResult:
         state = await self._store.conversation(conversation_id)
         view = handoff_view(state.handoff_status, state.handoff_context) if state else None
-        return ChatResult(conversation_id, reply.messages, view)
+        return await self._finish(turn, [("bot", m.text, m.to_api()) for m in reply.messages],
+                                  ChatResult(conversation_id, reply.messages, view), channel)

@@ -4,7 +4,9 @@ A socket is bound to one conversation by its first frame. Every frame is a JSON 
 a ``type``::
 
     client → server  hello {conversation_id, after}  bind (again) to a conversation
-                     message {ref, text}             a citizen's message (ref: the client's id)
+                     message {ref, text}             a citizen's message (ref: the client's id;
+                                                     in message_id syntax it makes a resent
+                                                     frame idempotent, as in POST /api/v1/chat)
                      feedback {seq, rating}          thumbs up/down on a bot answer
                      handoff {}                      "Mit einem Menschen sprechen"
                      delete {}                       delete the conversation
@@ -36,13 +38,14 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
+import sqlalchemy as sa
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from bot.feedback import FeedbackStore, Rating
 from bot.gateway import keys
-from bot.gateway.api import MAX_TEXT, _conversation_id, _text
-from bot.gateway.chat import handoff_view
+from bot.gateway.api import MAX_TEXT, MESSAGE_ID, _conversation_id, _text, turn_error
+from bot.gateway.chat import MessageIdReused, TurnInProgress, handoff_view
 from bot.gateway.dialogue import DialogueUnavailable
 from bot.gateway.errors import ApiError
 from bot.messages import HandoffRequest
@@ -608,12 +611,18 @@ class ChatSocket:
         app, hub = self._app, self._widget.hub
         if isinstance(frame, Say):
             await self._send(Typing(True))
+            # A ref in message_id syntax makes a resent frame (after a reconnect) idempotent.
+            message_id = frame.ref if frame.ref and MESSAGE_ID.fullmatch(frame.ref) else None
             try:
-                await app[keys.CHAT].turn(conversation_id, frame.text, channel="web")
+                await app[keys.CHAT].turn(conversation_id, frame.text, channel="web",
+                                          message_id=message_id)
             except DialogueUnavailable as err:
                 log.warning("gateway.ws.dialogue_unavailable", component=err.component)
                 await self._push(ref=frame.ref)
                 raise FrameError("dialogue-unavailable", DIALOGUE_DOWN) from err
+            except (TurnInProgress, MessageIdReused, sa.exc.DBAPIError, OSError) as err:
+                api_error = turn_error(err)
+                raise FrameError(api_error.code, api_error.message) from err
             finally:
                 await self._send(Typing(False))
             await self._push(ref=frame.ref)
