@@ -92,6 +92,18 @@ class Settings:
     rate_limit_client_per_minute: int = 60
     rate_limit_conversation_per_minute: int = 20
 
+    # -- privacy (bot/privacy, docs/PRIVACY.md) ----------------------------------------------
+    # Days after its last message that a conversation is deleted with its messages, ratings,
+    # handoffs and Rasa tracker events (announced to citizens in the widget). A conversation
+    # with a callback ticket is kept as long as the ticket is.
+    retention_days: int = 30
+    # Days after a callback ticket was closed that it is deleted; open tickets are kept until
+    # staff close them (the citizen is waiting for the call).
+    ticket_retention_days: int = 30
+    # How often each gateway runs the retention purge (deletes are idempotent, so several
+    # gateways on one database may run it).
+    retention_interval_minutes: float = 60.0
+
     # -- human handoff (bot/handoff, bot/staff) ----------------------------------------------
     # When staff answer chats: "mo-fr 08:00-18:00; sa 09:00-12:00" (days mo..so, ranges a-b).
     service_hours: str = "mo-fr 08:00-18:00"
@@ -138,6 +150,11 @@ class Settings:
             raise SettingsError("Rückruffrist und Sperrschwelle müssen größer als 0 sein")
         if self.rate_limit_client_per_minute < 1 or self.rate_limit_conversation_per_minute < 1:
             raise SettingsError("Nachrichtenlimits müssen mindestens 1 pro Minute sein")
+        if self.retention_days < 1 or self.ticket_retention_days < 1:
+            raise SettingsError(f"{PREFIX}RETENTION_DAYS und {PREFIX}TICKET_RETENTION_DAYS "
+                                "müssen mindestens 1 Tag betragen")
+        if self.retention_interval_minutes <= 0:
+            raise SettingsError(f"{PREFIX}RETENTION_INTERVAL_MINUTES muss größer als 0 sein")
         if self.worker_threads < 1:
             raise SettingsError(f"{PREFIX}WORKER_THREADS muss mindestens 1 sein")
         if self.log_level.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR"}:
