@@ -52,6 +52,13 @@ log = structlog.get_logger(__name__)
 Clock = Callable[[], dt.datetime]
 RATING_PAYLOAD = '/handoff_rating{{"score": {score}}}'
 ACTIVE = (HandoffStatus.QUEUED.value, HandoffStatus.ASSIGNED.value)
+# (event, channel, outcome) for the metrics: queued, assigned, returned_to_bot, requeued, closed,
+# callback_offered, callback_requested, abandoned (bot/observability counts them).
+HandoffObserver = Callable[[str, str, str], None]
+
+
+def _unobserved(_event: str, _channel: str, _outcome: str) -> None:
+    pass
 
 
 def utcnow() -> dt.datetime:
@@ -75,6 +82,11 @@ class HandoffService:
         self.presence = presence
         self.clock = clock
         self._notify_citizen = notify_citizen or (lambda _cid: None)
+        self._observe: HandoffObserver = _unobserved
+
+    def set_observer(self, observe: HandoffObserver) -> None:
+        """Report lifecycle events (after each commit) to ``observe``, e.g. for metrics."""
+        self._observe = observe
 
     # -- store listener: escalations that arrive through Store.set_handoff ------------------------
     async def in_transaction(self, conn: AsyncConnection, change: HandoffChange) -> None:
@@ -96,6 +108,8 @@ class HandoffService:
         if HandoffStatus.QUEUED in (change.current, change.previous) or \
                 change.previous is HandoffStatus.ASSIGNED:
             self.hub.publish(QueueChanged(change.conversation_id, change.current.value))
+        if change.current is HandoffStatus.QUEUED:
+            self._observe("queued", change.channel, "")
 
     # -- reading ---------------------------------------------------------------------------------
     async def queue(self) -> list[QueueEntry]:
@@ -199,6 +213,7 @@ class HandoffService:
                              conversation_id=cid)
         log.info("handoff.claimed", conversation=cid, staff=actor.username)
         self.hub.publish(QueueChanged(cid, HandoffStatus.ASSIGNED.value, actor.username))
+        self._observe("assigned", "", "")
         await self._say(cid, "system", texts.STAFF_JOINED.format(name=actor.display_name))
         return True
 
@@ -242,6 +257,7 @@ class HandoffService:
                              conversation_id=cid)
         log.info("handoff.released", conversation=cid, staff=actor.username, to=to)
         self.hub.publish(QueueChanged(cid, target.value))
+        self._observe("returned_to_bot" if target is HandoffStatus.BOT else "requeued", "", "")
         if target is HandoffStatus.BOT:
             await self._say(cid, "system", texts.BACK_TO_BOT)
             await self._ask_rating(cid)
@@ -289,6 +305,7 @@ class HandoffService:
                                  conversation_id=cid, ticket_id=ticket_id)
         log.info("handoff.closed", conversation=cid, staff=actor.username, outcome=result.value)
         self.hub.publish(QueueChanged(cid, target.value))
+        self._observe("closed", "", result.value)
         if ticket_id is not None:
             self.hub.publish(TicketChanged(ticket_id, TicketStatus.OPEN.value))
             await self._say(cid, "system", texts.CALLBACK_FILED_BY_STAFF.format(
@@ -470,6 +487,7 @@ class HandoffService:
         log.info("handoff.ticket_filed", ticket=ticket_id, channel=channel)
         self.hub.publish(TicketChanged(ticket_id, TicketStatus.OPEN.value))
         self.hub.publish(QueueChanged(cid, HandoffStatus.CALLBACK_REQUESTED.value))
+        self._observe("callback_requested", channel, "")
         return ticket_id, due
 
     async def record_callback_offer(self, cid: str, context: dict[str, Any],
@@ -487,6 +505,7 @@ class HandoffService:
             await repo.end_episode(conn, cid, by="system", end_status="callback_offered", at=now)
             await repo.audit(conn, at=now, actor="system", action="callback_offered",
                              conversation_id=cid, detail={"reason": context.get("reason")})
+        self._observe("callback_offered", channel or str(row[1]), "")
 
     async def cancel_waiting(self, cid: str) -> bool:
         """The citizen leaves the queue; the bot answers again."""
@@ -499,6 +518,7 @@ class HandoffService:
             await repo.audit(conn, at=now, actor="citizen", action="left_queue",
                              conversation_id=cid)
         self.hub.publish(QueueChanged(cid, HandoffStatus.BOT.value))
+        self._observe("abandoned", "", "")
         return True
 
     def due_text(self, due: dt.datetime) -> str:
