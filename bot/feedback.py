@@ -1,5 +1,6 @@
 """What the web chat stores besides messages: ratings of answers, and the citizen's right to
-delete a conversation (plus the retention purge that deletes old ones).
+delete a conversation (through :mod:`bot.privacy.subject`, so every row of it and Rasa's
+tracker events go too). The retention purge is :func:`bot.privacy.retention.purge`.
 
 Uses the engine of :class:`bot.store.Store`, so both live in one database and one transaction
 discipline. The ``feedback`` table is created idempotently on open; once it moves into
@@ -12,8 +13,10 @@ import datetime as dt
 from enum import StrEnum
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.privacy import rows, subject
+from bot.privacy.tracker import TrackerEvents
 from bot.store import Store
 
 SCHEMA = (
@@ -37,12 +40,16 @@ def _now() -> dt.datetime:
 
 
 class FeedbackStore:
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, tracker: TrackerEvents | None = None) -> None:
         self._engine = engine
+        self._tracker = tracker
 
     @classmethod
-    async def open(cls, store: Store) -> FeedbackStore:
-        feedback = cls(store.engine)
+    async def open(cls, store: Store, *, tracker_store_url: str = "") -> FeedbackStore:
+        """``tracker_store_url``: Rasa's SQL tracker store, whose events of a conversation are
+        deleted with it (empty: Rasa keeps them in memory only)."""
+        feedback = cls(store.engine, TrackerEvents(tracker_store_url) if tracker_store_url
+                       else None)
         async with feedback._engine.begin() as conn:
             for statement in SCHEMA:
                 await conn.execute(sa.text(statement))
@@ -78,23 +85,19 @@ class FeedbackStore:
         return {Rating(rating): int(count) for rating, count in rows}
 
     async def delete_conversation(self, conversation_id: str) -> bool:
-        """Delete a conversation with its messages and ratings; False if it did not exist."""
-        async with self._engine.begin() as conn:
-            return await _delete(conn, "id = :cid", {"cid": conversation_id}) > 0
+        """Delete a conversation with every row of it and Rasa's events; False if it did not
+        exist."""
+        return await subject.delete_conversation(self._engine, conversation_id,
+                                                 self._tracker) is not None
 
     async def purge(self, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
-        """Delete conversations not touched for ``older_than``; return how many."""
+        """Delete conversations not touched for ``older_than``, whatever they hold; return how
+        many. The gateway uses :func:`bot.privacy.retention.purge` instead, which keeps
+        conversations with open callback tickets and also cleans Rasa's tracker store."""
         cutoff = (now or _now()) - older_than
         async with self._engine.begin() as conn:
-            return await _delete(conn, "updated_at < :cutoff", {"cutoff": cutoff})
-
-
-async def _delete(conn: AsyncConnection, where: str, params: dict[str, object]) -> int:
-    """Delete the conversations matching ``where`` (a constant SQL condition) and their rows.
-    Child rows are deleted explicitly: SQLite cascades only with its foreign_keys pragma."""
-    for table in ("feedback", "messages"):
-        await conn.execute(sa.text(
-            f"DELETE FROM {table} WHERE conversation_id IN"
-            f" (SELECT id FROM conversations WHERE {where})"), params)
-    result = await conn.execute(sa.text(f"DELETE FROM conversations WHERE {where}"), params)
-    return int(result.rowcount or 0)
+            ids = [str(r) for r in (await conn.execute(sa.text(
+                "SELECT id FROM conversations WHERE updated_at < :cutoff"),
+                {"cutoff": cutoff})).scalars().all()]
+            counts = await rows.delete_rows(conn, await rows.conversation_tables(conn), ids)
+        return counts[rows.CONVERSATIONS]

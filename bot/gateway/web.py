@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import gzip
 import hashlib
 import mimetypes
@@ -24,11 +23,12 @@ from bot.gateway import keys, ws
 from bot.gateway.api import _conversation_id, _json_body
 from bot.gateway.chat import handoff_view
 from bot.gateway.errors import ApiError, Handler
+from bot.privacy import retention
+from bot.settings import Settings
+from bot.store import Store
 
 log = structlog.get_logger(__name__)
 
-RETENTION_DAYS = 30  # conversations untouched this long are deleted (stated in the widget)
-PURGE_INTERVAL = 3600.0
 VOICE_ASR = "/voice/asr"  # the voice line's vosk-server compatible socket (voice/web.py)
 WEB_ROOT = resources.files("bot").joinpath("web")
 
@@ -223,18 +223,19 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 
 
 # -- lifecycle -----------------------------------------------------------------------------------
-async def _purge_loop(feedback: FeedbackStore, stop: asyncio.Event) -> None:
-    """Delete expired conversations now and every PURGE_INTERVAL until ``stop`` is set (never
-    cancelled inside a store call)."""
+async def _purge_loop(store: Store, settings: Settings, stop: asyncio.Event) -> None:
+    """Run the retention purge (bot/privacy/retention.py) now and every
+    ``retention_interval_minutes`` until ``stop`` is set (never cancelled inside a store call)."""
     while not stop.is_set():
         try:
-            deleted = await feedback.purge(dt.timedelta(days=RETENTION_DAYS))
-            if deleted:
-                log.info("gateway.conversation.purged", count=deleted, days=RETENTION_DAYS)
+            report = await retention.purge(store, settings)
+            if report.total:
+                log.info("gateway.conversation.purged", count=report.conversations,
+                         days=settings.retention_days, rows=report.total)
         except Exception:  # try again next interval
             log.exception("gateway.conversation.purge_failed")
         with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(stop.wait(), PURGE_INTERVAL)
+            await asyncio.wait_for(stop.wait(), settings.retention_interval_minutes * 60)
 
 
 def _dictation(app: web.Application) -> Callable[[], str | None]:
@@ -253,15 +254,16 @@ def _dictation(app: web.Application) -> Callable[[], str | None]:
 
 
 async def _widget_ctx(app: web.Application) -> AsyncIterator[None]:
-    feedback = await FeedbackStore.open(app[keys.STORE])
     settings = app[keys.SETTINGS]
+    feedback = await FeedbackStore.open(app[keys.STORE],
+                                        tracker_store_url=settings.tracker_store_url)
     limits = ws.Limits.default(client_per_minute=settings.rate_limit_client_per_minute,
                                conversation_per_minute=settings.rate_limit_conversation_per_minute)
     widget = ws.Widget(ws.ChatHub(), feedback, limits, _dictation(app),
-                       RETENTION_DAYS)
+                       settings.retention_days)
     app[ws.WIDGET] = widget
     stop = asyncio.Event()
-    purge = asyncio.create_task(_purge_loop(feedback, stop))
+    purge = asyncio.create_task(_purge_loop(app[keys.STORE], settings, stop))
     yield
     stop.set()
     await purge
