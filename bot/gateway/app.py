@@ -12,9 +12,9 @@ from bot import staff
 from bot.gateway import api, keys
 from bot.gateway import voice_line
 from bot.gateway import web as web_chat
-from bot.gateway.chat import ChatService
 from bot.gateway.dialogue import RasaClient
 from bot.gateway.errors import error_middleware
+from bot.observability import gateway as observability
 from bot.settings import Settings
 from bot.store import Store
 
@@ -33,16 +33,19 @@ async def _store_ctx(app: web.Application) -> AsyncIterator[None]:
 async def _dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
     settings = app[keys.SETTINGS]
     connector = aiohttp.TCPConnector(limit=100, keepalive_timeout=30)
-    async with aiohttp.ClientSession(connector=connector) as session:
+    metrics = app[observability.METRICS]
+    async with aiohttp.ClientSession(
+            connector=connector, trace_configs=[observability.dialogue_trace(metrics)]) as session:
         client = RasaClient(session, settings.rasa_url, settings.action_url, settings.rasa_timeout)
         app[keys.DIALOGUE] = client
-        app[keys.CHAT] = ChatService(app[keys.STORE], client)
+        app[keys.CHAT] = observability.MeasuredChatService(app[keys.STORE], client, metrics)
         yield
 
 
 def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=64 * 1024)
     app[keys.SETTINGS] = settings
+    observability.setup(app, settings)  # metrics, /metrics, /health/ready
     app.cleanup_ctx.extend([_store_ctx, _dialogue_ctx])
     app.add_routes(api.routes)
     web_chat.setup(app)
@@ -54,5 +57,7 @@ def create_app(settings: Settings) -> web.Application:
 def serve(settings: Settings) -> None:
     """Run the gateway in this process until SIGINT/SIGTERM."""
     log.info("gateway.start", url=settings.gateway_url)
-    web.run_app(create_app(settings), host=settings.host, port=settings.gateway_port,
+    app = create_app(settings)
+    observability.install_drain(app, settings.shutdown_drain_seconds)
+    web.run_app(app, host=settings.host, port=settings.gateway_port,
                 print=None, access_log=None, handle_signals=True)
