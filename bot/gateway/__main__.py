@@ -6,5 +6,5 @@ from bot.settings import Settings
 
 if __name__ == "__main__":
     settings = Settings.load()
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format, role="gateway")
     serve(settings)
