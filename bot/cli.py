@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 from bot.catalogue import CatalogueError, load_catalogue
+from bot.privacy.cli import add_arguments as add_privacy_arguments
 from bot.settings import Settings, SettingsError
 from bot.staff.cli import add_arguments as add_staff_arguments
 from bot.training import TrainingError
@@ -74,6 +75,12 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_staff(args: argparse.Namespace) -> int:
     from bot.staff.cli import run
+
+    return run(args, _settings(args))
+
+
+def cmd_privacy(args: argparse.Namespace) -> int:
+    from bot.privacy.cli import run
 
     return run(args, _settings(args))
 
@@ -233,6 +240,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--state-dir", type=Path, help="Verzeichnis mit der Datenbank")
     add_staff_arguments(p)
     p.set_defaults(func=cmd_staff)
+
+    p = sub.add_parser("privacy", help="Datenschutz: Gespräch exportieren oder löschen, "
+                       "Aufbewahrungsfristen anwenden (export|delete|purge)")
+    p.add_argument("--state-dir", type=Path, help="Verzeichnis mit der Datenbank")
+    add_privacy_arguments(p)
+    p.set_defaults(func=cmd_privacy)
 
     p = sub.add_parser("voice", help="Sprachtelefon, z. B. 'voice download-model de'")
     p.add_argument("rest", nargs=argparse.REMAINDER)

@@ -87,8 +87,8 @@ class FeedbackStore:
     async def delete_conversation(self, conversation_id: str) -> bool:
         """Delete a conversation with every row of it and Rasa's events; False if it did not
         exist."""
-        return await subject.delete_conversation(self._engine, conversation_id,
-                                                 self._tracker) is not None
+        counts = await subject.delete_conversation(self._engine, conversation_id, self._tracker)
+        return counts[rows.CONVERSATIONS] > 0
 
     async def purge(self, older_than: dt.timedelta, now: dt.datetime | None = None) -> int:
         """Delete conversations not touched for ``older_than``, whatever they hold; return how

@@ -43,15 +43,13 @@ async def export_conversation(engine: AsyncEngine, conversation_id: str,
 
 
 async def delete_conversation(engine: AsyncEngine, conversation_id: str,
-                              tracker: TrackerEvents | None = None) -> dict[str, int] | None:
+                              tracker: TrackerEvents | None = None) -> dict[str, int]:
     """Delete the conversation and every row of it (open tickets included: the citizen asked
-    for it); counts per table, or None if it did not exist (Rasa's events of the id are
-    deleted in either case)."""
+    for it), and Rasa's events of it. Rows deleted per table; ``conversations`` is 0 when the
+    conversation did not exist (Rasa's events of the id are deleted in either case)."""
     async with engine.begin() as conn:
         counts = await rows.delete_rows(conn, await rows.conversation_tables(conn),
                                         [conversation_id])
     if tracker is not None:
         counts[TRACKER_EVENTS] = await tracker.delete([conversation_id])
-    if not counts[rows.CONVERSATIONS]:
-        return None
-    return {k: v for k, v in counts.items() if v}
+    return {k: v for k, v in counts.items() if v or k == rows.CONVERSATIONS}
