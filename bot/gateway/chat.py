@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import weakref
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -17,12 +19,21 @@ from bot.store import ClientTurn, ConversationState, Store, TurnStatus
 
 log = structlog.get_logger(__name__)
 
+TurnLock = Callable[[str], AbstractAsyncContextManager[None]]
+
+
+@asynccontextmanager
+async def _both(first: AbstractAsyncContextManager[Any],
+                second: AbstractAsyncContextManager[Any]) -> AsyncIterator[None]:
+    async with first, second:
+        yield
+
 # A repeat of a client message whose first attempt runs in another gateway waits this long for
 # it (the attempt ends within the dialogue timeout), then gets TurnInProgress.
 REPEAT_WAIT = 12.0
 # An attempt that has not finished for this long is taken to be abandoned (its gateway died)
 # and a repeat runs the turn again; the answer of at most one attempt is ever stored.
-TURN_LEASE = 30.0
+TURN_LEASE = 20.0
 
 
 class TurnInProgress(Exception):
@@ -83,8 +94,10 @@ class ChatService:
         self._store = store
         self._dialogue = dialogue
         self._handoff: HandoffGate | None = None
-        # One turn at a time per conversation, so messages keep their order.
+        # One turn at a time per conversation, so messages keep their order (with several
+        # gateways across all of them: attach_turn_lock).
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._shared_lock: TurnLock | None = None
 
     def attach_handoff(self, gate: HandoffGate) -> None:
         """Plugged in once at start by the staff part; without it escalations only queue."""
@@ -92,12 +105,19 @@ class ChatService:
             raise RuntimeError("handoff gate already attached")
         self._handoff = gate
 
-    def _lock(self, conversation_id: str) -> asyncio.Lock:
+    def attach_turn_lock(self, lock: TurnLock) -> None:
+        """Several gateways (bot/gateway/bus.py): a turn also holds the conversation's shared
+        lock, taken inside this process's own one."""
+        self._shared_lock = lock
+
+    def _lock(self, conversation_id: str) -> AbstractAsyncContextManager[Any]:
         lock = self._locks.get(conversation_id)
         if lock is None:
             lock = asyncio.Lock()
             self._locks[conversation_id] = lock
-        return lock
+        if self._shared_lock is None:
+            return lock
+        return _both(lock, self._shared_lock(conversation_id))
 
     async def turn(self, conversation_id: str, text: str, *, channel: str = "web",
                    message_id: str | None = None) -> ChatResult:
