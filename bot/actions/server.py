@@ -7,6 +7,7 @@ catalogue and retrieval index eagerly and warms them up, then serves rasa_sdk's 
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 import time
 
@@ -24,13 +25,20 @@ def serve(settings: Settings) -> None:
     from rasa_sdk.endpoint import create_app
     from rasa_sdk.plugin import plugin_manager
 
-    from bot.actions.registry import registry
+    from bot.actions.registry import WARM_UP_QUERY, build_services, registry
+    from bot.observability.access import parse_networks
+    from bot.observability.actions import MeasuredDecider, mount_metrics
+    from bot.observability.metrics import ActionMetrics
 
     started = time.monotonic()
-    registry.configure(settings=settings)
-    registry.warm_up()
+    services = build_services(settings)
+    services.retriever.decide(WARM_UP_QUERY)  # warm, so the first citizen does not wait
+    metrics = ActionMetrics()
+    registry.configure(services=dataclasses.replace(
+        services, retriever=MeasuredDecider(services.retriever, metrics)))
     log.info("actions.server.ready_to_serve", seconds=round(time.monotonic() - started, 1))
     app = create_app(ACTIONS_PACKAGE, cors_origins=[])
+    mount_metrics(app, metrics, parse_networks(settings.metrics_allow))
     plugin_manager().hook.attach_sanic_app_extensions(app=app)
     log.info("actions.server.listening", host=settings.host, port=settings.action_port)
     # One worker: the registry (catalogue, index, models) lives in this process.
@@ -43,7 +51,7 @@ def main() -> int:
     except SettingsError as err:
         print(f"buergerbot actions: {err}", file=sys.stderr)
         return 2
-    configure_logging(settings.log_level)
+    configure_logging(settings.log_level, log_format=settings.log_format, role="actions")
     from bot.catalogue import CatalogueError
     from retrieval.embedding import EmbedderNotFound
 
