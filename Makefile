@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test test-fast lint bench clean system-deps
+.PHONY: install run test test-fast lint bench clean system-deps tools audit
 
 # Installs (again) only when the lock files or pyproject changed since the last install.
 install: $(VENV)/.installed
@@ -19,7 +19,7 @@ run: install
 	$(BIN)/buergerbot run $(ARGS)
 
 # Installs what is missing and runs every test.
-test: install system-deps
+test: install system-deps audit
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # What the tests drive for real besides Python: espeak-ng (synthetic speech for Vosk),
@@ -28,6 +28,17 @@ SYSTEM_PACKAGES := espeak-ng postgresql
 system-deps:
 	@bash scripts/system-deps.sh $(SYSTEM_PACKAGES)
 	@bash scripts/web-test-deps.sh
+
+# Security tools (pip-audit, schemathesis) in their own environment .venv/tools: they need newer
+# packaging/jsonschema/pytest than Rasa's pinned set. Dependency audit: see docs/SECURITY.md;
+# AUDIT_OFFLINE=fail makes an unreachable vulnerability service an error (default: a warning).
+AUDIT_OFFLINE ?= warn
+tools: $(VENV)/tools/.installed
+$(VENV)/tools/.installed: requirements/tools.txt
+	PYTHON=$(PYTHON) bash scripts/audit.sh install
+
+audit: tools
+	bash scripts/audit.sh --offline=$(AUDIT_OFFLINE)
 
 test-fast: install
 	$(BIN)/python -m pytest -p no:cacheprovider -m "not slow" $(PYTEST_ARGS)
