@@ -12,6 +12,7 @@ import sqlalchemy as sa
 
 from bot.handoff import repo
 from bot.handoff.model import iso
+from bot.privacy.redact import redact
 
 if TYPE_CHECKING:
     from bot.handoff.service import HandoffService
@@ -69,6 +70,7 @@ async def supervisor_stats(service: HandoffService, *, days: int = 7) -> dict[st
     for reason, context, queued_at, question in gap_rows:
         if not question:
             continue
+        question = redact(question)  # an aggregate across citizens: no personal data
         key = _normalise(question)
         entry = gaps.setdefault(key, {"question": question, "count": 0, "reasons": Counter(),
                                       "services": Counter(), "last_seen": iso(
