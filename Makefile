@@ -7,7 +7,7 @@ export RASA_TELEMETRY_ENABLED := false
 export TF_CPP_MIN_LOG_LEVEL := 2
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: install run test test-fast lint bench clean system-deps tools audit
+.PHONY: install run run-cluster test test-fast lint bench clean system-deps tools audit
 
 # Installs (again) only when the lock files or pyproject changed since the last install.
 install: $(VENV)/.installed
@@ -18,13 +18,21 @@ $(VENV)/.installed: requirements/lock.txt requirements/rasa.txt pyproject.toml s
 run: install
 	$(BIN)/buergerbot run $(ARGS)
 
+# The same with PostgreSQL, Redis, 2 action servers, 2 Rasa servers and 2 gateways behind nginx
+# on one machine (docs/DEPLOYMENT.md); installs the Debian packages it needs when missing.
+CLUSTER_PACKAGES := postgresql redis-server nginx
+run-cluster: install
+	@bash scripts/system-deps.sh $(CLUSTER_PACKAGES)
+	$(BIN)/buergerbot cluster $(ARGS)
+
 # Installs what is missing and runs every test.
 test: install system-deps audit
 	$(BIN)/python -m pytest -p no:cacheprovider $(PYTEST_ARGS)
 
 # What the tests drive for real besides Python: espeak-ng (synthetic speech for Vosk),
-# PostgreSQL (handoff store), Chromium + axe-core (browser tests). Installed only when missing.
-SYSTEM_PACKAGES := espeak-ng postgresql
+# PostgreSQL (handoff store), Redis and nginx (cluster), Chromium + axe-core (browser tests).
+# Installed only when missing.
+SYSTEM_PACKAGES := espeak-ng postgresql redis-server nginx
 system-deps:
 	@bash scripts/system-deps.sh $(SYSTEM_PACKAGES)
 	@bash scripts/web-test-deps.sh
