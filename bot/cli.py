@@ -102,6 +102,19 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(_run_stack(settings, train=not args.no_train))
 
 
+def cmd_cluster(args: argparse.Namespace) -> int:
+    from bot.cluster.layout import ClusterError
+    from bot.cluster.run import ClusterOptions, run_cluster
+
+    options = ClusterOptions(instances=args.instances, postgres_port=args.postgres_port,
+                             redis_port=args.redis_port, train=not args.no_train)
+    try:
+        return asyncio.run(run_cluster(_settings(args), options, _say))
+    except ClusterError as err:
+        print(f"Fehler: {err}", file=sys.stderr)
+        return 2
+
+
 async def _run_stack(settings: Settings, *, train: bool) -> int:
     from bot.supervisor import StartupFailed, Supervisor, stack_specs, write_rasa_endpoints
     from bot.training import ensure_model, model_path, rasa_env
@@ -213,6 +226,21 @@ def build_parser() -> argparse.ArgumentParser:
                    help="Asterisk-AudioSocket-Server auf diesem Port mitstarten (Sprachtelefon)")
     p.add_argument("--no-train", action="store_true", help="nicht trainieren, nur starten")
     p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("cluster", help="mehrere Instanzen auf einem Rechner: PostgreSQL, Redis, "
+                       "je 2 Action-Server, Rasa, Gateways hinter nginx (docs/DEPLOYMENT.md)")
+    common(p)
+    p.add_argument("--port", type=int, help="öffentlicher Port von nginx (Standard 8080; "
+                   "die Gateways auf den folgenden Ports)")
+    p.add_argument("--rasa-port", type=int, help="nginx vor den Rasa-Servern (Standard 5005; "
+                   "die Rasa-Server auf den folgenden Ports)")
+    p.add_argument("--action-port", type=int, help="nginx vor den Action-Servern (Standard "
+                   "5055; die Action-Server auf den folgenden Ports)")
+    p.add_argument("--postgres-port", type=int, default=5433, help="Standard 5433")
+    p.add_argument("--redis-port", type=int, default=6380, help="Standard 6380")
+    p.add_argument("--instances", type=int, default=2, help="Instanzen je Dienst (Standard 2)")
+    p.add_argument("--no-train", action="store_true", help="nicht trainieren, nur starten")
+    p.set_defaults(func=cmd_cluster)
 
     p = sub.add_parser("train", help="Rasa-Modell trainieren, falls Eingaben geändert")
     common(p)

@@ -1,9 +1,14 @@
 """Run Rasa server, action server and gateway as supervised child processes.
 
 Each child runs in its own process group. A child that exits is restarted with exponential
-backoff; ``<run_dir>/supervisor.json`` records pids, states and restart counts (the gateway's
-``/health`` reports them). SIGINT/SIGTERM stop every child: SIGTERM to the group, SIGKILL after a
-grace period, so no orphan process stays behind.
+backoff; ``<run_dir>/supervisor.json`` records pids, ports, states and restart counts (the
+gateway's ``/health`` reports them; fault tests find the processes to kill there). Children start
+in stages (``ChildSpec.stage``: databases before the services that need them), each stage once
+the previous one is healthy. SIGINT/SIGTERM stop every child, later stages first: the child's stop
+signal to its group, SIGKILL after a grace period, so no orphan process stays behind.
+
+A health URL is ``http(s)://…`` (200 means healthy), ``postgresql://…`` (a connection succeeds)
+or ``redis://…`` (PING answers).
 """
 
 from __future__ import annotations
@@ -44,6 +49,12 @@ class ChildSpec:
     argv: tuple[str, ...]
     health_url: str
     env: dict[str, str] = field(default_factory=dict)
+    # The port it serves (for the status file), its start stage, the signal that stops it
+    # cleanly (PostgreSQL: SIGINT = fast shutdown) and an OS user to run as (root only).
+    port: int | None = None
+    stage: int = 0
+    stop_signal: int = signal.SIGTERM
+    user: str | None = None
 
 
 @dataclass(slots=True)
@@ -75,14 +86,19 @@ class Supervisor:
 
     # -- lifecycle ------------------------------------------------------------------------------
     async def start(self, timeout: float) -> None:
-        """Start all children and wait until every one answers its health URL."""
+        """Start the children stage by stage; each stage once the previous one is healthy."""
         self._run_dir.mkdir(parents=True, exist_ok=True)
-        for child in self._children:
-            await self._spawn(child)
-        self._watchers = [asyncio.create_task(self._watch(c)) for c in self._children]
         deadline = time.monotonic() + timeout
+        for stage in sorted({c.spec.stage for c in self._children}):
+            group = [c for c in self._children if c.spec.stage == stage]
+            for child in group:
+                await self._spawn(child)
+                self._watchers.append(asyncio.create_task(self._watch(child)))
+            await self._wait_healthy(group, deadline)
+
+    async def _wait_healthy(self, children: list[Child], deadline: float) -> None:
         async with aiohttp.ClientSession() as session:
-            pending = list(self._children)
+            pending = list(children)
             while pending:
                 if time.monotonic() > deadline:
                     names = ", ".join(c.spec.name for c in pending)
@@ -104,7 +120,9 @@ class Supervisor:
         for task in self._watchers:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-        await asyncio.gather(*(self._terminate(c) for c in self._children))
+        for stage in sorted({c.spec.stage for c in self._children}, reverse=True):
+            await asyncio.gather(*(self._terminate(c) for c in self._children
+                                   if c.spec.stage == stage))
         self._write_status()
 
     async def monitor(self, interval: float = 2.0) -> None:
@@ -126,7 +144,8 @@ class Supervisor:
         try:
             child.process = await asyncio.create_subprocess_exec(
                 *child.spec.argv, stdin=asyncio.subprocess.DEVNULL, stdout=log,
-                stderr=asyncio.subprocess.STDOUT, env=env, start_new_session=True)
+                stderr=asyncio.subprocess.STDOUT, env=env, start_new_session=True,
+                **_as_user(child.spec.user))
         finally:
             log.close()
         child.state = ChildState.STARTING
@@ -161,10 +180,10 @@ class Supervisor:
             child.state = ChildState.STOPPED
             return
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, child.spec.stop_signal)
         try:
             await asyncio.wait_for(proc.wait(), GRACE_SECONDS)
-        except asyncio.TimeoutError:
+        except TimeoutError:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             await proc.wait()
@@ -180,6 +199,7 @@ class Supervisor:
             "children": {
                 c.spec.name: {
                     "pid": c.process.pid if c.process else None,
+                    "port": c.spec.port,
                     "state": c.state.value,
                     "restarts": c.restarts,
                     "last_exit": c.last_exit,
@@ -193,12 +213,49 @@ class Supervisor:
         tmp.replace(path)
 
 
+def _as_user(user: str | None) -> dict[str, object]:
+    """Popen arguments that run a child as ``user`` (only when we are root and it differs)."""
+    if user is None or os.geteuid() != 0 or user == "root":
+        return {}
+    return {"user": user, "group": user, "extra_groups": []}
+
+
 async def _probe(session: aiohttp.ClientSession, url: str) -> bool:
+    scheme = url.split(":", 1)[0].split("+", 1)[0]
     try:
+        if scheme == "postgresql":
+            return await _probe_postgres(url)
+        if scheme in ("redis", "rediss"):
+            return await _probe_redis(url)
         async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
             return resp.status == 200
-    except (aiohttp.ClientError, asyncio.TimeoutError):
+    except (TimeoutError, aiohttp.ClientError, OSError):
         return False
+
+
+async def _probe_postgres(url: str) -> bool:
+    import asyncpg
+
+    try:
+        conn = await asyncpg.connect(url.replace("+asyncpg", "").replace("+psycopg2", ""),
+                                     timeout=2)
+    except (asyncpg.PostgresError, asyncpg.InterfaceError):
+        return False
+    await conn.close(timeout=2)
+    return True
+
+
+async def _probe_redis(url: str) -> bool:
+    import redis.asyncio as aioredis
+    from redis.exceptions import RedisError
+
+    client = aioredis.from_url(url, socket_timeout=2, socket_connect_timeout=2)
+    try:
+        return bool(await client.ping())
+    except RedisError:
+        return False
+    finally:
+        await client.close(close_connection_pool=True)
 
 
 def read_status(run_dir: Path) -> dict[str, object] | None:
@@ -227,11 +284,21 @@ def stack_specs(settings: Settings, model: Path, env: dict[str, str]) -> list[Ch
     return [actions, rasa, gateway]
 
 
-def write_rasa_endpoints(settings: Settings) -> None:
-    """Rasa keeps its own endpoints.yml/credentials.yml; we generate them from the settings."""
-    settings.run_dir.mkdir(parents=True, exist_ok=True)
-    (settings.run_dir / "endpoints.yml").write_text(
-        "# Generated by buergerbot from its settings; do not edit.\n"
-        f"action_endpoint:\n  url: \"{settings.action_url}/webhook\"\n", encoding="utf-8")
-    (settings.run_dir / "credentials.yml").write_text(
+def write_rasa_endpoints(settings: Settings, run_dir: Path | None = None) -> None:
+    """Rasa keeps its own endpoints.yml/credentials.yml; we generate them from the settings.
+
+    With ``tracker_store_url`` Rasa keeps conversations in that SQL database, with ``redis_url``
+    its conversation locks in Redis — both needed when several Rasa instances share the work.
+    The file may then hold passwords, so only its owner may read it.
+    """
+    from bot.cluster.endpoints import rasa_endpoints
+
+    run_dir = run_dir or settings.run_dir
+    run_dir.mkdir(parents=True, exist_ok=True)
+    path = run_dir / "endpoints.yml"
+    path.touch(mode=0o600)
+    path.chmod(0o600)
+    path.write_text("# Generated by buergerbot from its settings; do not edit.\n"
+                    + rasa_endpoints(settings), encoding="utf-8")
+    (run_dir / "credentials.yml").write_text(
         "# Generated by buergerbot from its settings; do not edit.\nrest:\n", encoding="utf-8")
