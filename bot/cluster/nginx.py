@@ -4,7 +4,9 @@ Three servers: the public port → the gateways (WebSocket upgrade passed throug
 address appended to X-Forwarded-For), and on loopback a port → the Rasa servers and a port → the
 action servers. ``proxy_next_upstream error timeout`` sends a request on to the next instance
 when one cannot be reached; a request already sent is never repeated for POST (no turn is
-answered twice). An instance that failed is left out for ``FAIL_TIMEOUT``.
+answered twice) — except to the action servers, whose actions only read the catalogue and the
+tracker they are sent, so repeating one is safe. An instance that failed is left out for
+``FAIL_TIMEOUT``; a restarted one binds its port only once it is ready.
 """
 
 from __future__ import annotations
@@ -58,7 +60,9 @@ def _upstream(name: str, ports: tuple[int, ...]) -> list[str]:
     return [f"    upstream {name} {{", *servers, "    }"]
 
 
-def _balancer(listen: str, upstream: str, read_timeout: str, extra: list[str]) -> list[str]:
+def _balancer(listen: str, upstream: str, read_timeout: str, extra: list[str], *,
+              repeat_sent: bool = False) -> list[str]:
+    retry = "error timeout non_idempotent" if repeat_sent else "error timeout"
     return [
         "    server {",
         f"        listen {listen};",
@@ -66,7 +70,7 @@ def _balancer(listen: str, upstream: str, read_timeout: str, extra: list[str]) -
         "        location / {",
         f"            proxy_pass http://{upstream};",
         "            proxy_http_version 1.1;",
-        "            proxy_next_upstream error timeout;",
+        f"            proxy_next_upstream {retry};",
         "            proxy_next_upstream_tries 0;",
         "            proxy_connect_timeout 2s;",
         f"            proxy_read_timeout {read_timeout};",
@@ -115,7 +119,7 @@ def render_config(layout: ClusterLayout, *, prefix: Path, user: str | None) -> s
         *_balancer(_listen(INTERNAL_HOST, layout.rasa_lb_port), "rasa_servers", "60s",
                    internal),
         *_balancer(_listen(INTERNAL_HOST, layout.action_lb_port), "action_servers", "60s",
-                   internal),
+                   internal, repeat_sent=True),
         "}",
         "",
     ]

@@ -66,14 +66,18 @@ def instance_specs(shared: Settings, layout: ClusterLayout, model: Path,
         specs.append(ChildSpec(f"action_server-{i}", (py, "-m", "bot.actions.server"),
                                f"http://{INTERNAL_HOST}:{port}/health", env_for(own),
                                port=port, stage=1))
+    # A conversation's lock in Redis outlives a Rasa that died holding it only this long
+    # (Rasa's default is 60 s; a turn the gateway still waits for takes rasa_timeout at most).
+    lock_lifetime = str(max(15, int(2 * shared.rasa_timeout)))
     for i, port in enumerate(layout.rasa_ports, start=1):
         own = shared.replace(rasa_port=port)
         argv = (py, "-m", "rasa", "run", "--model", str(model),
                 "--endpoints", str(run / "endpoints.yml"),
                 "--credentials", str(run / "credentials.yml"),
                 "--port", str(port), "--interface", INTERNAL_HOST)
-        specs.append(ChildSpec(f"rasa-{i}", argv, f"http://{INTERNAL_HOST}:{port}/",
-                               env_for(own), port=port, stage=1))
+        env = {**env_for(own), "TICKET_LOCK_LIFETIME": lock_lifetime}
+        specs.append(ChildSpec(f"rasa-{i}", argv, f"http://{INTERNAL_HOST}:{port}/", env,
+                               port=port, stage=1))
     for i, port in enumerate(layout.gateway_ports, start=1):
         own = shared.replace(gateway_port=port)
         specs.append(ChildSpec(f"gateway-{i}", (py, "-m", "bot.gateway"),
