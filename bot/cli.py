@@ -102,6 +102,21 @@ def cmd_run(args: argparse.Namespace) -> int:
     return asyncio.run(_run_stack(settings, train=not args.no_train))
 
 
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from bot.store import Store
+
+    async def migrate(url: str) -> int:
+        store = await Store.open(url)  # migrates
+        try:
+            return await store.migrate()
+        finally:
+            await store.close()
+
+    version = asyncio.run(migrate(_settings(args).db_url))
+    _say(f"Datenbank ist auf dem aktuellen Stand (Schema-Version {version}).")
+    return 0
+
+
 def cmd_cluster(args: argparse.Namespace) -> int:
     from bot.cluster.layout import ClusterError
     from bot.cluster.run import ClusterOptions, run_cluster
@@ -241,6 +256,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--instances", type=int, default=2, help="Instanzen je Dienst (Standard 2)")
     p.add_argument("--no-train", action="store_true", help="nicht trainieren, nur starten")
     p.set_defaults(func=cmd_cluster)
+
+    p = sub.add_parser("migrate", help="Datenbank anlegen bzw. auf den aktuellen Stand bringen "
+                       "(einmal vor mehreren Gateways starten)")
+    p.add_argument("--state-dir", type=Path, help="Verzeichnis mit der SQLite-Datenbank")
+    p.set_defaults(func=cmd_migrate)
 
     p = sub.add_parser("train", help="Rasa-Modell trainieren, falls Eingaben geändert")
     common(p)
