@@ -185,7 +185,7 @@ def run_pip_audit(pip_audit: str, service: str) -> dict:
         for requirements in REQUIREMENTS:
             command += ["--requirement", str(REPO / requirements)]
         # pip-audit exits 1 when it finds anything; the report decides, not the exit code.
-        done = subprocess.run(command, capture_output=True, text=True, timeout=900)
+        done = subprocess.run(command, check=False, capture_output=True, text=True, timeout=900)
         if not out.is_file():
             raise RuntimeError(done.stderr.strip()[-800:] or f"pip-audit exit {done.returncode}")
         return json.loads(out.read_text())
@@ -197,7 +197,8 @@ def run_npm_audit() -> dict | None:
     if npm is None or not (project / "package-lock.json").is_file():
         return None
     done = subprocess.run([npm, "audit", "--json", "--package-lock-only", "--prefix",
-                           str(project)], capture_output=True, text=True, timeout=300)
+                           str(project)], check=False, capture_output=True, text=True,
+                          timeout=300)
     try:
         return json.loads(done.stdout or "{}")
     except json.JSONDecodeError:
