@@ -4,11 +4,14 @@ and delegate; the chat logic lives in :mod:`bot.gateway.chat`."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 import re
+from importlib import resources
 from typing import Any
 
 import sqlalchemy as sa
+import yaml
 from aiohttp import web
 
 from bot.gateway import keys
@@ -184,3 +187,15 @@ async def health(request: web.Request) -> web.Response:
     down = sorted(name for name, c in components.items() if not c["ok"])
     body = {"status": "ok" if not down else "degraded", "down": down, "components": components}
     return web.json_response(body, status=200 if not down else 503)
+
+
+@functools.cache
+def openapi_document() -> dict[str, Any]:
+    """The description of this API (bot/gateway/openapi.yaml), parsed once."""
+    text = resources.files("bot.gateway").joinpath("openapi.yaml").read_text("utf-8")
+    return yaml.safe_load(text)
+
+
+@routes.get("/api/v1/openapi.json")
+async def openapi(_request: web.Request) -> web.Response:
+    return web.json_response(openapi_document(), headers={"Cache-Control": "no-cache"})
