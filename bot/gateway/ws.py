@@ -137,7 +137,7 @@ class Rate:
     @classmethod
     def from_wire(cls, data: dict[str, Any]) -> Rate:
         rating = data.get("rating")
-        if rating not in {r.value for r in Rating}:
+        if not isinstance(rating, str) or rating not in {r.value for r in Rating}:
             raise FrameError("invalid-field", "Das Feld rating muss up oder down sein.")
         return cls(_count(data, "seq"), Rating(rating))
 
