@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 
 import structlog
-from aiohttp import web
+from aiohttp import hdrs, web
 
 log = structlog.get_logger(__name__)
 
@@ -40,7 +40,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
     except web.HTTPException as err:
         if err.status in _HTTP_CODES and request.path.startswith("/api/"):
             code, message = _HTTP_CODES[err.status]
-            return ApiError(err.status, code, message).response()
+            response = ApiError(err.status, code, message).response()
+            if hdrs.ALLOW in err.headers:  # a 405 must say what is allowed (RFC 9110)
+                response.headers[hdrs.ALLOW] = err.headers[hdrs.ALLOW]
+            return response
         raise
     except Exception:
         log.exception("gateway.request.failed", path=request.path)
