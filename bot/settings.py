@@ -87,8 +87,8 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
 
     # Chat messages allowed per client address and per conversation, per minute (bursts of a
-    # third resp. two fifths of that). Behind a reverse proxy every citizen shares its address:
-    # raise the client limit there.
+    # third resp. two fifths of that). Behind a reverse proxy every citizen shares its address
+    # unless the proxy is listed in trusted_proxies.
     rate_limit_client_per_minute: int = 60
     rate_limit_conversation_per_minute: int = 20
 
