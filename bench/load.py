@@ -17,9 +17,10 @@ with what the clients sent: every acknowledged message must be stored exactly on
 the client got an answer, be followed by a stored bot answer; a message the client gave up on
 may be stored at most once. Exit status 1 if anything is lost, duplicated or unanswered.
 
-With ``--state-dir`` the tool starts ``buergerbot run --no-train`` on a temporary state dir that
-links the given dir's trained model and search index (fresh SQLite database unless
-``--database-url``), optionally pinned with ``taskset -c CPUS``, and lifts the per-client rate
+With ``--state-dir`` the tool starts ``buergerbot run --no-train`` (``--cluster``: ``buergerbot
+cluster --no-train``) on a temporary state dir that links the given dir's trained model and
+search index (fresh SQLite database unless ``--database-url``; the cluster brings its own
+PostgreSQL), optionally pinned with ``taskset -c CPUS``, and lifts the per-client rate
 limits through the environment (a load test comes from one address). The load generator can be
 pinned to other cores with ``--client-cpus``. ``--json PATH`` writes the report.
 """
@@ -33,7 +34,9 @@ import json
 import os
 import platform
 import random
+import shutil
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -351,6 +354,22 @@ async def run_load(url: str, args: argparse.Namespace) -> dict[str, Any]:
 
 
 # -- a single instance started by the tool ------------------------------------------------------------
+def free_block(n: int) -> int:
+    """The first of ``n`` consecutive free loopback ports (the cluster's layout needs them)."""
+    rng = random.Random()
+    for _ in range(200):
+        first = rng.randrange(20_000, 60_000)
+        try:
+            with contextlib.ExitStack() as stack:
+                for port in range(first, first + n):
+                    sock = stack.enter_context(socket.socket())
+                    sock.bind(("127.0.0.1", port))
+            return first
+        except OSError:
+            continue
+    raise RuntimeError("no free block of ports")
+
+
 def spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
     """Start ``cmd`` in its own process group, output to ``log``."""
     with log.open("wb") as out:
@@ -359,20 +378,27 @@ def spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[by
 
 
 @contextlib.asynccontextmanager
-async def single_instance(args: argparse.Namespace) -> AsyncIterator[str]:
+async def single_instance(args: argparse.Namespace) -> AsyncIterator[tuple[str, Path]]:
+    """Start one instance (or with ``args.cluster`` the cluster); yield its URL and its
+    (temporary) state dir."""
     source = args.state_dir.resolve()
     if not any((source / "models").glob("buergerbot-*.tar.gz")):
         raise SystemExit(f"{source}/models enthält kein trainiertes Modell "
                          "(erst `buergerbot train --state-dir ...`)")
     with tempfile.TemporaryDirectory(prefix="bb-load-") as tmp:
         state = Path(tmp)
+        state.chmod(0o755)  # the cluster's PostgreSQL runs as its own user below it
         for name in ("models", "index"):
             if (source / name).is_dir():
                 (state / name).symlink_to(source / name, target_is_directory=True)
-        port = free_port()
-        cmd = [sys.executable, "-m", "bot.cli", "run", "--no-train", "--state-dir", str(state),
-               "--port", str(port), "--rasa-port", str(free_port()), "--action-port",
-               str(free_port())]
+        cluster = getattr(args, "cluster", False)
+        ports = [free_block(3 if cluster else 1) for _ in range(3)]
+        port = ports[0]
+        cmd = [sys.executable, "-m", "bot.cli", "cluster" if cluster else "run", "--no-train",
+               "--state-dir", str(state), "--port", str(port), "--rasa-port", str(ports[1]),
+               "--action-port", str(ports[2])]
+        if cluster:
+            cmd += ["--postgres-port", str(free_port()), "--redis-port", str(free_port())]
         if args.catalogue:
             cmd += ["--catalogue", str(args.catalogue)]
         if args.cpus:
@@ -384,9 +410,10 @@ async def single_instance(args: argparse.Namespace) -> AsyncIterator[str]:
         proc = spawn(cmd, env, log)
         try:
             url = f"http://127.0.0.1:{port}"
-            print("Starte eine Instanz ...", file=sys.stderr, flush=True)
-            await wait_http(f"{url}/health", 600, proc, log)
-            yield url
+            print("Starte den Cluster ..." if cluster else "Starte eine Instanz ...",
+                  file=sys.stderr, flush=True)
+            await wait_http(f"{url}/health", 900, proc, log)
+            yield url, state
         finally:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGTERM)
@@ -395,6 +422,17 @@ async def single_instance(args: argparse.Namespace) -> AsyncIterator[str]:
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
+            if getattr(args, "logs", None):
+                args.logs.mkdir(parents=True, exist_ok=True)
+                for path in [log, *(state / "run").glob("*.log")]:
+                    shutil.copy(path, args.logs / path.name)
+
+
+def stop_on_sigterm() -> None:
+    """SIGTERM cancels the run, so the started instance is stopped on the way out."""
+    task = asyncio.current_task()
+    assert task is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, task.cancel)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -405,8 +443,12 @@ def parser() -> argparse.ArgumentParser:
     target.add_argument("--state-dir", type=Path,
                         help="start one instance from this dir's trained model and index")
     p.add_argument("--catalogue", type=Path, help="catalogue of the started instance")
+    p.add_argument("--cluster", action="store_true",
+                   help="with --state-dir: start `buergerbot cluster` (2 instances, PostgreSQL, "
+                        "Redis, nginx) instead of one instance")
     p.add_argument("--database-url", default="", help="database of the started instance")
     p.add_argument("--cpus", default="", help="taskset CPU list for the started instance")
+    p.add_argument("--logs", type=Path, help="copy the started instance's logs here at the end")
     p.add_argument("--client-cpus", default="", help="CPU list for this load generator")
     p.add_argument("--citizens", type=int, default=50, help="concurrent conversations")
     p.add_argument("--duration", type=float, default=60.0,
@@ -436,13 +478,14 @@ def check_args(args: argparse.Namespace) -> None:
 
 async def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    stop_on_sigterm()
     check_args(args)
     if args.client_cpus:
         os.sched_setaffinity(0, {int(c) for c in args.client_cpus.split(",")})
     if args.url:
         report = await run_load(args.url.rstrip("/"), args)
     else:
-        async with single_instance(args) as url:
+        async with single_instance(args) as (url, _state):
             report = await run_load(url, args)
     report = {"date": time.strftime("%Y-%m-%d %H:%M"),
               "machine": f"{platform.node()} · {os.cpu_count()} cores · "

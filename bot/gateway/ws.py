@@ -423,10 +423,12 @@ class Subscription:
 
 
 class ChatHub:
-    """In-process pub/sub of conversation changes (one gateway process)."""
+    """Pub/sub of conversation changes: in-process, plus a ``relay`` to the other gateways when
+    there are several (bot/gateway/bus.py), whose changes come in through :meth:`deliver`."""
 
-    def __init__(self) -> None:
+    def __init__(self, relay: Callable[[str, HubEvent], None] | None = None) -> None:
         self._subscribers: dict[str, set[Subscription]] = {}
+        self._relay = relay
 
     def subscribe(self, conversation_id: str) -> Subscription:
         subscription = Subscription(self, conversation_id)
@@ -434,11 +436,24 @@ class ChatHub:
         return subscription
 
     def publish(self, conversation_id: str, event: HubEvent = HubEvent.CHANGED) -> int:
-        """Wake every socket on the conversation; return how many listen."""
+        """Wake every socket on the conversation; return how many listen in this process."""
+        count = self.deliver(conversation_id, event)
+        if self._relay is not None:
+            self._relay(conversation_id, event)
+        return count
+
+    def deliver(self, conversation_id: str, event: HubEvent = HubEvent.CHANGED) -> int:
+        """Wake this process's sockets on the conversation only."""
         subscribers = self._subscribers.get(conversation_id, set())
         for subscription in subscribers:
             subscription.offer(event)
         return len(subscribers)
+
+    def resync(self) -> None:
+        """Every socket re-reads the store (changes of other gateways may have been missed)."""
+        for subscribers in list(self._subscribers.values()):
+            for subscription in list(subscribers):
+                subscription.offer(HubEvent.CHANGED)
 
     def _remove(self, subscription: Subscription) -> None:
         subscribers = self._subscribers.get(subscription.conversation_id, set())
@@ -625,7 +640,11 @@ class ChatSocket:
                 raise FrameError(api_error.code, api_error.message) from err
             finally:
                 await self._send(Typing(False))
-            await self._push(ref=frame.ref)
+            try:
+                await self._push(ref=frame.ref)
+            except (sa.exc.DBAPIError, OSError) as err:  # answered; a resent frame gets it
+                api_error = turn_error(err)
+                raise FrameError(api_error.code, api_error.message) from err
             hub.publish(conversation_id)
         elif isinstance(frame, Rate):
             if not await self._widget.feedback.rate(conversation_id, frame.seq, frame.rating):
