@@ -25,6 +25,7 @@ pytestmark = pytest.mark.slow
 
 STATE = REPO / "var" / "test-stack"
 STARTUP_LIMIT = 1800  # includes a first training run on a 2-core CI machine
+NET_AUDIT = REPO / "tests" / "privacy" / "netaudit"  # sitecustomize.py recording outside calls
 
 
 @dataclass
@@ -33,6 +34,7 @@ class Stack:
     url: str
     state: Path
     log: Path
+    net_audit: Path
 
     def children(self) -> dict[str, dict]:
         status = json.loads((self.state / "run" / "supervisor.json").read_text())
@@ -73,11 +75,16 @@ def start_stack(extra: list[str], log_name: str) -> Stack:
     STATE.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "bot.cli", "run", "--state-dir", str(STATE), "--port", str(port),
            "--rasa-port", str(free_port()), "--action-port", str(free_port()), *extra]
-    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore")
+    audit = STATE / f"{log_name}-net-audit.log"
+    audit.unlink(missing_ok=True)
+    env = dict(os.environ, RASA_TELEMETRY_ENABLED="false", PYTHONWARNINGS="ignore",
+               NET_AUDIT_FILE=str(audit),
+               PYTHONPATH=os.pathsep.join(filter(None, [str(NET_AUDIT),
+                                                        os.environ.get("PYTHONPATH")])))
     with log.open("wb") as out:
         proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, env=env,
                                 start_new_session=True)
-    stack = Stack(proc, f"http://127.0.0.1:{port}", STATE, log)
+    stack = Stack(proc, f"http://127.0.0.1:{port}", STATE, log, audit)
     wait_until(lambda: stack.health().status_code == 200, STARTUP_LIMIT, "a healthy stack",
                proc, log)
     return stack
@@ -113,6 +120,18 @@ def test_passport_question_is_answered_in_german_with_its_source(stack: Stack) -
     history = requests.get(f"{stack.url}/api/v1/conversations/stack-passport/messages",
                            timeout=5).json()["messages"]
     assert history[0]["role"] == "citizen" and history[1]["role"] == "bot"
+
+
+def test_no_third_party_calls(stack: Stack) -> None:
+    """Start-up and a chat turn reach nothing beyond this machine (every Python process of the
+    stack records outside destinations; the audit's positive control is in
+    tests/privacy/test_netaudit.py)."""
+    assert stack.chat("stack-offline", "Wie melde ich meinen Hund an?").status_code == 200
+    for name, child in stack.children().items():  # every child runs with the audit hook
+        environ = Path(f"/proc/{child['pid']}/environ").read_bytes().split(b"\0")
+        assert f"NET_AUDIT_FILE={stack.net_audit}".encode() in environ, name
+    calls = stack.net_audit.read_text() if stack.net_audit.exists() else ""
+    assert calls == "", f"calls to other hosts:\n{calls}"
 
 
 def test_explicit_request_for_a_person_escalates(stack: Stack) -> None:
