@@ -62,6 +62,22 @@ class Cluster:
             return child["pid"] != old_pid and child["state"] == "healthy"
         wait_until(back, RESTART_LIMIT, f"{name} to be restarted and healthy", self.proc, self.log)
 
+    def ask(self, cid: str, text: str) -> tuple[str, list[str]]:
+        """The texts and cited services of a successful answer (else the logs that explain)."""
+        resp = self.chat(cid, text)
+        assert resp.status_code == 200, f"{resp.status_code} {resp.text[:300]}\n{self.logs()}"
+        messages = resp.json()["messages"]
+        assert messages, f"an empty answer\n{self.logs()}"
+        return (" ".join(m["text"] for m in messages),
+                [s["service_id"] for m in messages for s in m["sources"]])
+
+    def logs(self) -> str:
+        run = self.state / "run"
+        parts = [f"== {p.name}\n" + p.read_text(errors="replace")[-1500:]
+                 for p in sorted(run.glob("*.log")) if p.stem in ("nginx", "gateway-1",
+                                                                   "gateway-2")]
+        return "\n".join(parts) + "\n== status " + json.dumps(self.children())
+
     def stop(self) -> int:
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -83,14 +99,6 @@ def wait_until(predicate, timeout: float, what: str, proc: subprocess.Popen | No
             pass
         time.sleep(0.5)
     raise AssertionError(f"timed out waiting for {what}")
-
-
-def answer(resp: requests.Response) -> tuple[str, list[str]]:
-    assert resp.status_code == 200, resp.text
-    messages = resp.json()["messages"]
-    assert messages, "an empty answer"
-    return (" ".join(m["text"] for m in messages),
-            [s["service_id"] for m in messages for s in m["sources"]])
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +138,7 @@ def test_the_passport_question_is_answered_through_nginx(cluster: Cluster) -> No
     assert sorted(cluster.children()) == [
         "action_server-1", "action_server-2", "gateway-1", "gateway-2", "nginx", "postgres",
         "rasa-1", "rasa-2", "redis"]
-    text, sources = answer(cluster.chat("cl-passport", "Was brauche ich für einen Reisepass?"))
+    text, sources = cluster.ask("cl-passport", "Was brauche ich für einen Reisepass?")
     assert "Reisepass" in text and "reisepass" in sources
     health = requests.get(f"{cluster.url}/health", timeout=10)
     assert health.status_code == 200, health.text
@@ -139,11 +147,11 @@ def test_the_passport_question_is_answered_through_nginx(cluster: Cluster) -> No
 def test_a_conversation_keeps_its_context_across_rasa_instances(cluster: Cluster) -> None:
     # Turn 1 can only be served by rasa-2, turn 2 only by rasa-1: the tracker is in PostgreSQL.
     old = cluster.kill("rasa-1")
-    text, _ = answer(cluster.chat("cl-context", "Was brauche ich für einen Reisepass?"))
+    text, _ = cluster.ask("cl-context", "Was brauche ich für einen Reisepass?")
     assert "Lichtbild" in text
     cluster.wait_healthy_again("rasa-1", old)
     cluster.kill("rasa-2")
-    text, sources = answer(cluster.chat("cl-context", "Und was kostet der?"))
+    text, sources = cluster.ask("cl-context", "Und was kostet der?")
     assert "70 Euro" in text and "Reisepass" in text and "reisepass" in sources
 
 
@@ -154,7 +162,7 @@ def test_the_survivors_answer_when_one_instance_dies(cluster: Cluster, victim: s
                    "rasa-2 to be back", cluster.proc, cluster.log)
     cluster.kill(victim)
     for i in range(4):  # round robin: every instance would have had its turn
-        text, sources = answer(cluster.chat(f"cl-{victim}-{i}", "Was kostet ein Personalausweis?"))
+        text, sources = cluster.ask(f"cl-{victim}-{i}", "Was kostet ein Personalausweis?")
         assert "personalausweis" in sources, text
 
 
