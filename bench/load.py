@@ -276,6 +276,16 @@ async def history(session: aiohttp.ClientSession, url: str, cid: str) -> list[di
     raise RuntimeError(f"could not read the history of {cid}")
 
 
+def _answered(stored: list[dict[str, Any]], index: int) -> bool:
+    """A bot message follows the citizen message at ``index`` before the next citizen one."""
+    for message in stored[index + 1:]:
+        if message["role"] == "citizen":
+            return False
+        if message["role"] == "bot":
+            return True
+    return False
+
+
 def reconcile_conversation(sent: list[Sent], stored: list[dict[str, Any]]) -> Counter[str]:
     """Count lost, duplicated, unanswered and foreign messages of one conversation."""
     result: Counter[str] = Counter()
@@ -294,12 +304,8 @@ def reconcile_conversation(sent: list[Sent], stored: list[dict[str, Any]]) -> Co
             result["lost"] += 1
         if at and any(stored[i]["text"] != s.text for i in at):
             result["altered"] += 1
-        if s.acked and s.answered and at:
-            following = stored[at[0] + 1:]
-            nxt = next((i for i, m in enumerate(following) if m["role"] == "citizen"),
-                       len(following))
-            if not any(m["role"] == "bot" for m in following[:nxt]):
-                result["unanswered"] += 1
+        if s.acked and s.answered and at and not any(_answered(stored, i) for i in at):
+            result["unanswered"] += 1
     return result
 
 
