@@ -162,7 +162,7 @@ async def started_instance(args: argparse.Namespace) -> AsyncIterator[tuple[str,
         load_args = load.parser().parse_args(
             ["--state-dir", str(args.state_dir), "--database-url",
              cluster.create_database() if cluster else "", "--cpus", args.cpus,
-             *(["--cluster"] if args.cluster else []),
+             *(["--cluster"] if args.cluster else []), *(["--train"] if args.train else []),
              *(["--logs", str(args.logs)] if args.logs else [])])
         async with load.single_instance(load_args) as (url, state):
             yield url, state / "run", extra
@@ -178,6 +178,8 @@ async def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cluster", action="store_true",
                         help="start `buergerbot cluster` from --state-dir (its PostgreSQL and "
                              "Redis are children of the supervisor: faults postgres, redis)")
+    parser.add_argument("--train", action="store_true",
+                        help="train first if the model in --state-dir is stale")
     parser.add_argument("--postgres", action="store_true",
                         help="the started instance uses a throwaway PostgreSQL (a fault too)")
     parser.add_argument("--cpus", default="", help="taskset CPU list for the started instance")

@@ -388,19 +388,22 @@ async def single_instance(args: argparse.Namespace) -> AsyncIterator[tuple[str, 
     """Start one instance (or with ``args.cluster`` the cluster); yield its URL and its
     (temporary) state dir."""
     source = args.state_dir.resolve()
-    if not any((source / "models").glob("buergerbot-*.tar.gz")):
+    if not getattr(args, "train", False) and not any(
+            (source / "models").glob("buergerbot-*.tar.gz")):
         raise SystemExit(f"{source}/models enthält kein trainiertes Modell "
                          "(erst `buergerbot train --state-dir ...`)")
     with tempfile.TemporaryDirectory(prefix="bb-load-") as tmp:
         state = Path(tmp)
         state.chmod(0o755)  # the cluster's PostgreSQL runs as its own user below it
         for name in ("models", "index"):
+            (source / name).mkdir(parents=True, exist_ok=True)
             if (source / name).is_dir():
                 (state / name).symlink_to(source / name, target_is_directory=True)
         cluster = getattr(args, "cluster", False)
         ports = [free_block(3 if cluster else 1) for _ in range(3)]
         port = ports[0]
-        cmd = [sys.executable, "-m", "bot.cli", "cluster" if cluster else "run", "--no-train",
+        cmd = [sys.executable, "-m", "bot.cli", "cluster" if cluster else "run",
+               *([] if getattr(args, "train", False) else ["--no-train"]),
                "--state-dir", str(state), "--port", str(port), "--rasa-port", str(ports[1]),
                "--action-port", str(ports[2])]
         if cluster:
@@ -418,7 +421,8 @@ async def single_instance(args: argparse.Namespace) -> AsyncIterator[tuple[str, 
             url = f"http://127.0.0.1:{port}"
             print("Starte den Cluster ..." if cluster else "Starte eine Instanz ...",
                   file=sys.stderr, flush=True)
-            await wait_http(f"{url}/health", 900, proc, log)
+            await wait_http(f"{url}/health", 2400 if getattr(args, "train", False) else 900,
+                            proc, log)
             yield url, state
         finally:
             with contextlib.suppress(ProcessLookupError):
@@ -452,6 +456,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--cluster", action="store_true",
                    help="with --state-dir: start `buergerbot cluster` (2 instances, PostgreSQL, "
                         "Redis, nginx) instead of one instance")
+    p.add_argument("--train", action="store_true",
+                   help="with --state-dir: train first if the model is stale (into its models/)")
     p.add_argument("--database-url", default="", help="database of the started instance")
     p.add_argument("--cpus", default="", help="taskset CPU list for the started instance")
     p.add_argument("--logs", type=Path, help="copy the started instance's logs here at the end")
