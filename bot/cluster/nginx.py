@@ -57,7 +57,8 @@ def _listen(host: str, port: int) -> str:
 def _upstream(name: str, ports: tuple[int, ...]) -> list[str]:
     servers = [f"        server {INTERNAL_HOST}:{p} max_fails=1 fail_timeout={FAIL_TIMEOUT};"
                for p in ports]
-    return [f"    upstream {name} {{", *servers, "    }"]
+    # The zone shares which instance failed between nginx's worker processes.
+    return [f"    upstream {name} {{", f"        zone {name} 64k;", *servers, "    }"]
 
 
 def _balancer(listen: str, upstream: str, read_timeout: str, extra: list[str], *,
