@@ -19,10 +19,16 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
+from bot.nlu import fast_load
+
 with warnings.catch_warnings():
     # spaCy 3.4 imports pkg_resources, which warns on every import under setuptools >= 80.
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     import spacy
+
+# Rasa imports this module before it builds the pipeline: load DIET without tracing a
+# training step (see bot/nlu/fast_load.py).
+fast_load.install()
 
 
 class LemmaLookup:
