@@ -56,3 +56,15 @@ def pid_alive(pid: int) -> bool:
         stat = Path(f"/proc/{pid}/stat").read_text()
         return stat.rsplit(")", 1)[1].split()[0] != "Z"
     return False
+
+
+def group_alive(pgid: int) -> bool:
+    """Whether any thread of the process group still runs. A killed multi-threaded server's
+    leader shows as a zombie while its other threads still exit, and its listening socket is
+    open until the last one is gone, so the leader's state alone says too little."""
+    for stat in Path("/proc").glob("[0-9]*/task/[0-9]*/stat"):
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if fields[0] != "Z" and int(fields[2]) == pgid:
+                return True
+    return False

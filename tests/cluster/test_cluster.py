@@ -25,7 +25,7 @@ import requests
 
 from bot.cluster import nginx, postgres, redis
 from bot.cluster.layout import ClusterError
-from tests.cluster.conftest import free_block, pid_alive
+from tests.cluster.conftest import free_block, group_alive, pid_alive
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -50,10 +50,12 @@ class Cluster:
                              timeout=60)
 
     def kill(self, name: str) -> int:
-        """SIGKILL a child's process group; returns once the process is really gone."""
+        """SIGKILL a healthy child's process group; returns once every process of it is gone."""
+        wait_until(lambda: self.children()[name]["state"] == "healthy", RESTART_LIMIT,
+                   f"{name} to be healthy", self.proc, self.log)
         pid = self.children()[name]["pid"]
         os.killpg(pid, signal.SIGKILL)
-        wait_until(lambda: not pid_alive(pid), 30, f"{name} to die")
+        wait_until(lambda: not group_alive(pid), 30, f"{name} to die")
         return pid
 
     def wait_healthy_again(self, name: str, old_pid: int) -> None:
@@ -160,7 +162,7 @@ def test_the_survivors_answer_when_one_instance_dies(cluster: Cluster, victim: s
     if victim == "rasa-1":  # the previous test left rasa-2 restarting
         wait_until(lambda: cluster.children()["rasa-2"]["state"] == "healthy", RESTART_LIMIT,
                    "rasa-2 to be back", cluster.proc, cluster.log)
-    cluster.kill(victim)
+    cluster.kill(victim)  # waits until it is healthy first
     for i in range(4):  # round robin: every instance would have had its turn
         text, sources = cluster.ask(f"cl-{victim}-{i}", "Was kostet ein Personalausweis?")
         assert "personalausweis" in sources, text

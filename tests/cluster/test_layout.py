@@ -185,3 +185,28 @@ async def test_a_stage_that_never_gets_healthy_stops_the_start(tmp_path: Path) -
     await supervisor.stop()
     app = next(c for c in supervisor.children if c.spec.name == "app")
     assert app.process is None  # the later stage was never started
+
+
+async def test_without_a_gateway_nginx_answers_with_the_api_error_shape(tmp_path: Path) -> None:
+    try:
+        nginx.binary()
+    except ClusterError as err:
+        pytest.skip(str(err))
+    import aiohttp
+
+    base = free_block(9)
+    layout = ClusterLayout.from_settings(
+        _settings(tmp_path, gateway_port=base, rasa_port=base + 3, action_port=base + 6))
+    supervisor = Supervisor([nginx.spec(layout)], tmp_path / "run", progress=lambda _: None)
+    try:
+        await supervisor.start(timeout=30)  # the gateways behind it are not running
+        async with aiohttp.ClientSession() as session, session.post(
+                f"{layout.public_url}/api/v1/chat", json={"conversation_id": "c", "text": "x"},
+                headers={"X-Forwarded-For": "198.51.100.1"}) as resp:
+            assert resp.status == 503
+            assert resp.headers["Retry-After"] == "5"
+            body = await resp.json()
+        assert body["error"]["code"] == "service-unavailable"
+        assert "nicht erreichbar" in body["error"]["message"]
+    finally:
+        await supervisor.stop()
