@@ -120,15 +120,20 @@ class HttpCitizen:
         timeout = aiohttp.ClientTimeout(total=self.args.timeout)
         while True:
             sent.attempts += 1
-            kind, wait = "", 0.0
+            kind, wait, data = "", 0.0, None
             try:
                 async with self.session.post(f"{self.url}/api/v1/chat", json=body,
                                              timeout=timeout) as resp:
-                    data = await resp.json(content_type=None)
+                    raw = await resp.read()
                     if resp.status == 200:
+                        data = json.loads(raw)
                         sent.acked, sent.answered = True, bool(data.get("messages"))
                         return
-                    code = (data or {}).get("error", {}).get("code", "?")
+                    # A proxy's own error page (nginx 502 while a gateway restarts) is no JSON.
+                    with contextlib.suppress(ValueError):
+                        data = json.loads(raw)
+                    error = data.get("error") if isinstance(data, dict) else None
+                    code = error.get("code", "?") if isinstance(error, dict) else "proxy"
                     kind = f"http-{resp.status}-{code}"
                     if resp.status == 429:
                         wait = float(resp.headers.get("Retry-After", "1"))

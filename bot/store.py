@@ -14,6 +14,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
@@ -152,6 +153,12 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
     ),
 )
+
+
+# What a store call raises while the database is unreachable (down, restarting, connection
+# lost): SQLAlchemy wraps most driver errors, but asyncpg's errors while connecting arrive raw.
+STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
+    sa.exc.DBAPIError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
 
 
 def async_url(url: str) -> str:

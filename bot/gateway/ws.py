@@ -38,7 +38,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
 
-import sqlalchemy as sa
 import structlog
 from aiohttp import WSCloseCode, WSMsgType, web
 
@@ -49,6 +48,7 @@ from bot.gateway.chat import MessageIdReused, TurnInProgress, handoff_view
 from bot.gateway.dialogue import DialogueUnavailable
 from bot.gateway.errors import ApiError
 from bot.messages import HandoffRequest
+from bot.store import STORE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
 
@@ -635,14 +635,14 @@ class ChatSocket:
                 log.warning("gateway.ws.dialogue_unavailable", component=err.component)
                 await self._push(ref=frame.ref)
                 raise FrameError("dialogue-unavailable", DIALOGUE_DOWN) from err
-            except (TurnInProgress, MessageIdReused, sa.exc.DBAPIError, OSError) as err:
+            except (TurnInProgress, MessageIdReused, *STORE_UNAVAILABLE) as err:
                 api_error = turn_error(err)
                 raise FrameError(api_error.code, api_error.message) from err
             finally:
                 await self._send(Typing(False))
             try:
                 await self._push(ref=frame.ref)
-            except (sa.exc.DBAPIError, OSError) as err:  # answered; a resent frame gets it
+            except STORE_UNAVAILABLE as err:  # answered; a resent frame gets it
                 api_error = turn_error(err)
                 raise FrameError(api_error.code, api_error.message) from err
             hub.publish(conversation_id)
