@@ -10,7 +10,6 @@ import re
 from importlib import resources
 from typing import Any
 
-import sqlalchemy as sa
 import yaml
 from aiohttp import web
 
@@ -18,6 +17,7 @@ from bot.gateway import keys
 from bot.gateway.chat import MessageIdReused, TurnInProgress, handoff_view
 from bot.gateway.dialogue import DialogueUnavailable
 from bot.gateway.errors import ApiError
+from bot.store import STORE_UNAVAILABLE
 from bot.supervisor import read_status
 
 CONVERSATION_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -63,7 +63,7 @@ def turn_error(err: Exception) -> ApiError:
         return ApiError(409, "message-id-reused",
                         "Diese message_id gehört in diesem Gespräch schon zu einer anderen "
                         "Nachricht. Bitte verwenden Sie für jede Nachricht eine neue message_id.")
-    if isinstance(err, sa.exc.DBAPIError | OSError):
+    if isinstance(err, STORE_UNAVAILABLE):
         return ApiError(503, "storage-unavailable",
                         "Ihre Nachricht konnte gerade nicht verarbeitet werden, weil der "
                         "Datenspeicher nicht erreichbar ist. Bitte versuchen Sie es in einigen "
@@ -125,8 +125,7 @@ async def post_chat(request: web.Request) -> web.Response:
     try:
         result = await request.app[keys.CHAT].turn(conversation_id, text,
                                                    message_id=client_message_id)
-    except (DialogueUnavailable, TurnInProgress, MessageIdReused, sa.exc.DBAPIError,
-            OSError) as err:
+    except (DialogueUnavailable, TurnInProgress, MessageIdReused, *STORE_UNAVAILABLE) as err:
         raise turn_error(err) from err
     if widget is not None:
         widget.hub.publish(conversation_id)
