@@ -17,6 +17,7 @@ from typing import Any, Protocol
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import AsyncAdaptedQueuePool
 
 from bot.handoff.state import HandoffStatus, transition
 
@@ -265,7 +266,14 @@ class Store:
 
     @classmethod
     async def open(cls, url: str) -> Store:
-        engine = create_async_engine(async_url(url))
+        full = async_url(url)
+        options: dict[str, Any] = {}
+        if full.startswith("sqlite") and ":memory:" not in full:
+            # SQLAlchemy 1.4 gives aiosqlite a NullPool: a new connection (a thread, the
+            # pragmas) for every transaction — most of the gateway's CPU per chat turn. A
+            # small pool of WAL connections is safe for one file.
+            options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": 4, "max_overflow": 8}
+        engine = create_async_engine(full, **options)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         store = cls(engine)
