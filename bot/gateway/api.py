@@ -176,6 +176,11 @@ async def health(request: web.Request) -> web.Response:
         "action_server": {"ok": actions.ok, **({"detail": actions.detail} if actions.detail else {})},
         "database": {"ok": db[1], **({"detail": db[2]} if db[2] else {})},
     }
+    from bot.gateway.bus import BUS  # (bus imports ws, which imports this module)
+
+    bus = request.app.get(BUS)
+    if bus is not None and bus.shared:  # several gateways: live events through Redis
+        components["bus"] = bus.health()
     supervisor = read_status(request.app[keys.SETTINGS].run_dir)
     if supervisor is not None:
         children = supervisor.get("children")

@@ -12,6 +12,7 @@ from bot import staff
 from bot.gateway import api, keys
 from bot.gateway import voice_line
 from bot.gateway import web as web_chat
+from bot.gateway.bus import BUS, bus_ctx
 from bot.gateway.dialogue import RasaClient
 from bot.gateway.errors import error_middleware
 from bot.observability import gateway as observability
@@ -38,7 +39,10 @@ async def _dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
             connector=connector, trace_configs=[observability.dialogue_trace(metrics)]) as session:
         client = RasaClient(session, settings.rasa_url, settings.action_url, settings.rasa_timeout)
         app[keys.DIALOGUE] = client
-        app[keys.CHAT] = observability.MeasuredChatService(app[keys.STORE], client, metrics)
+        chat = observability.MeasuredChatService(app[keys.STORE], client, metrics)
+        if app[BUS].shared:  # several gateways: one turn at a time per conversation, city-wide
+            chat.attach_turn_lock(app[BUS].turn_lock)
+        app[keys.CHAT] = chat
         yield
 
 
@@ -46,7 +50,7 @@ def create_app(settings: Settings) -> web.Application:
     app = web.Application(middlewares=[error_middleware], client_max_size=64 * 1024)
     app[keys.SETTINGS] = settings
     observability.setup(app, settings)  # metrics, /metrics, /health/ready
-    app.cleanup_ctx.extend([_store_ctx, _dialogue_ctx])
+    app.cleanup_ctx.extend([_store_ctx, bus_ctx, _dialogue_ctx])
     app.add_routes(api.routes)
     web_chat.setup(app)
     staff.setup(app)

@@ -21,6 +21,7 @@ from aiohttp import hdrs, web
 from bot.feedback import FeedbackStore
 from bot.gateway import keys, ws
 from bot.gateway.api import _conversation_id, _json_body
+from bot.gateway.bus import BUS
 from bot.gateway.chat import handoff_view
 from bot.gateway.errors import ApiError, Handler
 from bot.privacy import retention
@@ -259,7 +260,7 @@ async def _widget_ctx(app: web.Application) -> AsyncIterator[None]:
                                         tracker_store_url=settings.tracker_store_url)
     limits = ws.Limits.default(client_per_minute=settings.rate_limit_client_per_minute,
                                conversation_per_minute=settings.rate_limit_conversation_per_minute)
-    widget = ws.Widget(ws.ChatHub(), feedback, limits, _dictation(app),
+    widget = ws.Widget(app[BUS].chat, feedback, limits, _dictation(app),
                        settings.retention_days)
     app[ws.WIDGET] = widget
     stop = asyncio.Event()

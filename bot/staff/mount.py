@@ -15,13 +15,13 @@ import structlog
 from aiohttp import web
 
 from bot.gateway import keys, ws
+from bot.gateway.bus import BUS
 from bot.handoff.config import HandoffConfig
-from bot.handoff.events import EventHub
 from bot.handoff.gate import HandoffGate
 from bot.handoff.hours import HoursError, ServiceHours
-from bot.handoff.presence import Presence
 from bot.handoff.service import HandoffService, utcnow
 from bot.handoff.suggest import DialogueSuggester
+from bot.settings import Settings, SettingsError
 from bot.staff import api, citizen, live, pages
 from bot.staff.accounts import Accounts
 from bot.staff.auth import Auth
@@ -29,7 +29,6 @@ from bot.staff.calls import route_call_transfers
 from bot.staff.config import StaffConfig
 from bot.staff.keys import CONSOLE, Console
 from bot.staff.lockout import LockoutPolicy
-from bot.settings import Settings, SettingsError
 from bot.staff.passwords import Passwords
 from bot.staff.sessions import Sessions
 
@@ -88,8 +87,9 @@ def _voice_transfer(app: web.Application) -> Callable[[str, str], Awaitable[bool
 async def _console_ctx(app: web.Application) -> AsyncIterator[None]:
     options = app[OPTIONS]
     store = app[keys.STORE]
-    service = HandoffService(store, EventHub(), options.handoff, Presence(), clock=options.clock,
-                             notify_citizen=_tell_citizen(app))
+    bus = app[BUS]  # events and presence: this gateway's, or shared by all through Redis
+    service = HandoffService(store, bus.events, options.handoff, bus.presence,
+                             clock=options.clock, notify_citizen=_tell_citizen(app))
     store.add_handoff_listener(service)
     app[keys.CHAT].attach_handoff(HandoffGate(service))
     config = options.staff
