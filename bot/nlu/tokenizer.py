@@ -19,16 +19,16 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.tokenizers.tokenizer import Token, Tokenizer
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.nlu import fast_load
+from bot import rasa_speedups
 
 with warnings.catch_warnings():
     # spaCy 3.4 imports pkg_resources, which warns on every import under setuptools >= 80.
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     import spacy
 
-# Rasa imports this module before it builds the pipeline: load DIET without tracing a
-# training step (see bot/nlu/fast_load.py).
-fast_load.install()
+# Rasa imports this module before it builds the pipeline: faster DIET loading and action
+# result validation in every Rasa process (see bot/rasa_speedups.py).
+rasa_speedups.install()
 
 
 class LemmaLookup:

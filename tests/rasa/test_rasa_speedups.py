@@ -1,5 +1,6 @@
-"""bot/nlu/fast_load.py: DIET loaded without tracing a training step predicts exactly what
-Rasa's own loader gives (intents, confidences, entities) on the real trained model."""
+"""bot/rasa_speedups.py against Rasa's own code: DIET loaded without tracing a training step
+predicts exactly what Rasa's loader gives (intents, confidences, entities) on the real trained
+model; action results are accepted and rejected exactly as ``jsonschema.validate`` does."""
 
 from __future__ import annotations
 
@@ -12,7 +13,43 @@ import pytest
 from tests.conftest import REPO
 
 # Rasa, TensorFlow and their dependencies warn on import and while predicting.
-pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore")]
+pytestmark = pytest.mark.filterwarnings("ignore")
+
+VALID = {"events": [{"event": "slot", "name": "service", "value": "pass"}],
+         "responses": [{"text": "Ein Reisepass kostet 70 Euro.", "buttons": [
+             {"title": "Termin", "payload": "/book"}], "custom": {"sources": []}}]}
+INVALID = [
+    {"events": "slot"},
+    {"events": [{"name": "service"}]},
+    {"events": [{"event": 5}]},
+    {"responses": "text"},
+    {"responses": [5]},
+]
+
+
+@pytest.mark.parametrize("result", [VALID, {}, {"events": [], "responses": []}, *INVALID])
+def test_action_results_are_validated_like_rasa(result: dict[str, Any]) -> None:
+    import jsonschema
+    from rasa.core.actions.action import RemoteAction
+
+    from bot import rasa_speedups
+
+    rasa_speedups.install()
+    schema = RemoteAction.action_response_format_spec()
+    try:
+        jsonschema.validate(result, schema)
+        expected = None
+    except jsonschema.ValidationError as error:
+        expected = error
+    action = RemoteAction("action_answer_service", None)
+    if expected is None:
+        assert action._validate_action_result(result) is True
+    else:
+        with pytest.raises(jsonschema.ValidationError) as raised:
+            action._validate_action_result(result)
+        assert list(raised.value.path) == list(expected.path)
+        assert raised.value.message.startswith(expected.message)
+        assert "Failed to validate Action server response" in raised.value.message
 
 
 async def _parse_all(model: Path, texts: list[str]) -> list[dict[str, Any]]:
@@ -28,10 +65,11 @@ async def _parse_all(model: Path, texts: list[str]) -> list[dict[str, Any]]:
     return out
 
 
+@pytest.mark.slow
 async def test_fast_diet_load_predicts_like_rasas_loader(trained_model: Path) -> None:
     from rasa.utils.tensorflow.models import RasaModel
 
-    from bot.nlu import fast_load
+    from bot import rasa_speedups as fast_load
 
     fast_load.install()
     rows = (REPO / "tests" / "data" / "musterstadt_questions.jsonl").read_text("utf-8")
