@@ -128,6 +128,7 @@ class RedisBus:
         self._last_refresh = 0.0
         self._tasks: list[asyncio.Task[None]] = []
         self._closing = False
+        self._attempted = asyncio.Event()
 
     @property
     def shared(self) -> bool:
@@ -138,7 +139,12 @@ class RedisBus:
 
     # -- lifecycle ---------------------------------------------------------------------------------
     async def start(self) -> None:
+        """Start the link; return once the first connection attempt has succeeded or failed
+        (so the first turns already take the shared lock). Never raises for Redis."""
         self._tasks = [asyncio.create_task(self._link()), asyncio.create_task(self._send())]
+        with contextlib.suppress(asyncio.TimeoutError):
+            async with asyncio.timeout(CONNECT_TIMEOUT + COMMAND_TIMEOUT):
+                await self._attempted.wait()
 
     async def close(self) -> None:
         # A flag besides cancel(): a cancellation that meets a redis-py timeout can come out as
@@ -205,6 +211,7 @@ class RedisBus:
                 await self._write_presence()
                 await self._refresh_presence()
                 self._up, backoff = True, BACKOFF_FIRST
+                self._attempted.set()
                 log.info("gateway.bus.connected", redis=self._where, origin=self.origin[:8])
                 if interrupted:  # we may have missed the others' events, and they ours
                     self.events.resync()
@@ -223,6 +230,7 @@ class RedisBus:
                                    "is back; turns are serialised per gateway only")
                 self._up, interrupted = False, True
             finally:
+                self._attempted.set()
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.close()
             # Idle pooled connections to the old server would fail once; drop them.

@@ -163,8 +163,12 @@ class Subscription:
         return await self._queue.get()
 
     def resync(self) -> None:
-        """Events were missed elsewhere (the bus was away): deliver an ``Overflow`` next."""
-        self._overflowed = True
+        """Events were missed elsewhere (the bus was away): the next event is an ``Overflow``
+        (what is still queued is dropped; the subscriber reloads anyway)."""
+        while not self._queue.empty():
+            self._queue.get_nowait()
+        self._overflowed = False
+        self._queue.put_nowait(Overflow())
 
     def get_nowait(self) -> Event | None:
         if self._queue.empty():
