@@ -233,6 +233,8 @@ class RedisBus:
                 self._attempted.set()
                 with contextlib.suppress(RedisError, OSError):
                     await pubsub.close()
+            if self._closing:
+                return
             # Idle pooled connections to the old server would fail once; drop them.
             with contextlib.suppress(RedisError, OSError):
                 await self._redis.connection_pool.disconnect(inuse_connections=False)
