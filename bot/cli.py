@@ -150,20 +150,24 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
         if not model.is_file():
             _say("Kein trainiertes Modell vorhanden; bitte ohne --no-train starten.")
             return 1
-    _say("[3/4] Suchindex prüfen")
     env = rasa_env(settings)
-    code = await asyncio.to_thread(_index_subprocess, settings, env)
-    if code != 0:
-        _say("Suchindex konnte nicht erstellt werden.")
-        return code
-    _say("[4/4] Dienste starten (Action-Server, Rasa, Gateway)")
+
+    async def index() -> None:
+        if await asyncio.to_thread(_index_subprocess, settings, env) != 0:
+            raise RuntimeError("Suchindex konnte nicht erstellt werden.")
+
+    _say("[3/4] Dienste starten (Rasa, Gateway; der Action-Server nach dem Suchindex)")
+    _say("[4/4] Suchindex prüfen")
     write_rasa_endpoints(settings)
     supervisor = Supervisor(stack_specs(settings, model, env), settings.run_dir, progress=_say)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    startup = asyncio.create_task(supervisor.start(settings.startup_timeout))
+    # Rasa takes longest to load: it starts while the index is checked (or built).
+    indexed = asyncio.create_task(index())
+    startup = asyncio.create_task(supervisor.start(settings.startup_timeout,
+                                                   gates={"action_server": indexed}))
     stopper = asyncio.create_task(stop.wait())
     try:
         done, _ = await asyncio.wait({startup, stopper}, return_when=asyncio.FIRST_COMPLETED)
@@ -196,6 +200,7 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
         return 1
     finally:
         stopper.cancel()
+        indexed.cancel()
         _say("Dienste werden beendet ...")
         await supervisor.stop()
         _say("Alle Dienste beendet.")

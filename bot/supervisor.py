@@ -20,7 +20,7 @@ import os
 import signal
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -85,26 +85,48 @@ class Supervisor:
         return self._children
 
     # -- lifecycle ------------------------------------------------------------------------------
-    async def start(self, timeout: float) -> None:
-        """Start the children stage by stage; each stage once the previous one is healthy."""
+    async def start(self, timeout: float,
+                    gates: Mapping[str, Awaitable[None]] | None = None) -> None:
+        """Start the children stage by stage; each stage once the previous one is healthy.
+
+        A child named in ``gates`` is spawned once its gate is done, while the rest of its
+        stage starts (``run``: the action server waits for the search index, Rasa does not).
+        A gate that fails stops the start-up with its message.
+        """
         self._run_dir.mkdir(parents=True, exist_ok=True)
         deadline = time.monotonic() + timeout
+        gates = gates or {}
         for stage in sorted({c.spec.stage for c in self._children}):
             group = [c for c in self._children if c.spec.stage == stage]
-            for child in group:
-                await self._spawn(child)
-                self._watchers.append(asyncio.create_task(self._watch(child)))
-            await self._wait_healthy(group, deadline)
+            launches = [asyncio.ensure_future(self._launch(c, gates.get(c.spec.name)))
+                        for c in group]
+            try:
+                await self._wait_healthy(group, deadline, launches)
+            finally:
+                for launch in launches:
+                    launch.cancel()
 
-    async def _wait_healthy(self, children: list[Child], deadline: float) -> None:
+    async def _launch(self, child: Child, gate: Awaitable[None] | None) -> None:
+        if gate is not None:
+            await gate
+        await self._spawn(child)
+        self._watchers.append(asyncio.create_task(self._watch(child)))
+
+    async def _wait_healthy(self, children: list[Child], deadline: float,
+                            launches: Sequence[asyncio.Future[None]] = ()) -> None:
         async with aiohttp.ClientSession() as session:
             pending = list(children)
             while pending:
+                for launch in launches:
+                    if launch.done() and not launch.cancelled() and launch.exception():
+                        raise StartupFailed(str(launch.exception())) from launch.exception()
                 if time.monotonic() > deadline:
                     names = ", ".join(c.spec.name for c in pending)
                     raise StartupFailed(f"Nicht rechtzeitig bereit: {names} (Protokolle in "
                                         f"{self._run_dir})")
                 for child in list(pending):
+                    if child.process is None:  # still behind its gate
+                        continue
                     if await _probe(session, child.spec.health_url):
                         child.state = ChildState.HEALTHY
                         pending.remove(child)

@@ -1,0 +1,69 @@
+"""Supervisor gates: a child waits for work it needs (``run``: the action server for the search
+index) while the rest of its stage starts; a failed gate stops the start-up. Real processes."""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.supervisor import ChildSpec, StartupFailed, Supervisor
+from tests.cluster.conftest import free_block, pid_alive
+from tests.cluster.test_layout import CHILD
+
+
+def _specs(trace: Path) -> list[ChildSpec]:
+    base = free_block(2)
+    return [ChildSpec(name, (sys.executable, "-c", CHILD, name, str(base + i), str(trace)),
+                      f"http://127.0.0.1:{base + i}/", port=base + i)
+            for i, name in enumerate(("rasa", "actions"))]
+
+
+async def _until(predicate, timeout: float = 30.0) -> None:
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not predicate():
+        assert loop.time() < deadline, "condition not reached"
+        await asyncio.sleep(0.05)
+
+
+async def test_a_gated_child_starts_after_its_gate_while_the_others_start(tmp_path: Path) -> None:
+    trace = tmp_path / "trace"
+    trace.touch()
+    gate = asyncio.Event()
+    supervisor = Supervisor(_specs(trace), tmp_path / "run", progress=lambda _: None)
+    start = asyncio.create_task(supervisor.start(60, gates={"actions": gate.wait()}))
+    try:
+        await _until(lambda: "start rasa" in trace.read_text())
+        await asyncio.sleep(0.5)
+        actions = next(c for c in supervisor.children if c.spec.name == "actions")
+        assert actions.process is None and not start.done()
+        gate.set()
+        await asyncio.wait_for(start, 60)
+        assert trace.read_text().split("\n")[:2] == ["start rasa", "start actions"]
+        pids = [c.process.pid for c in supervisor.children if c.process is not None]
+        assert len(pids) == 2
+    finally:
+        await supervisor.stop()
+    assert not any(pid_alive(p) for p in pids)
+
+
+async def test_a_failed_gate_stops_the_start_with_its_message(tmp_path: Path) -> None:
+    trace = tmp_path / "trace"
+    trace.touch()
+
+    async def index() -> None:
+        await asyncio.sleep(0.2)
+        raise RuntimeError("Suchindex konnte nicht erstellt werden.")
+
+    supervisor = Supervisor(_specs(trace), tmp_path / "run", progress=lambda _: None)
+    try:
+        with pytest.raises(StartupFailed, match="Suchindex konnte nicht erstellt werden"):
+            await supervisor.start(60, gates={"actions": index()})
+    finally:
+        await supervisor.stop()
+    actions = next(c for c in supervisor.children if c.spec.name == "actions")
+    assert actions.process is None
+    assert "start actions" not in trace.read_text()
