@@ -107,12 +107,6 @@ class Registry:
                 self._services = self._factory(settings)
             return self._services
 
-    def warm_up(self) -> None:
-        """Build the services and run one query so the first citizen does not wait."""
-        services = self.get()
-        services.retriever.decide(WARM_UP_QUERY)
-        log.info("actions.registry.warm")
-
     def reset(self) -> None:
         self.configure()
 

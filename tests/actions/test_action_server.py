@@ -52,7 +52,7 @@ def test_action_server_answers_a_webhook_call(tmp_path: Path) -> None:
         [message] = answer["responses"]
         assert "70 Euro" in message["custom"]["text"]
         assert (tmp_path / "index").is_dir()  # the index is persisted in the state dir
-        assert "actions.registry.warm" in log.read_text()
+        assert "actions.server.ready_to_serve" in log.read_text()  # built and warmed first
     finally:
         proc.terminate()
         proc.wait(30)
