@@ -17,6 +17,7 @@ import asyncio
 import contextlib
 import json
 import os
+import pwd
 import signal
 import sys
 import time
@@ -165,9 +166,8 @@ class Supervisor:
         log = child.log_path.open("ab")
         try:
             child.process = await asyncio.create_subprocess_exec(
-                *child.spec.argv, stdin=asyncio.subprocess.DEVNULL, stdout=log,
-                stderr=asyncio.subprocess.STDOUT, env=env, start_new_session=True,
-                **_as_user(child.spec.user))
+                *_as_user(child.spec.user), *child.spec.argv, stdin=asyncio.subprocess.DEVNULL,
+                stdout=log, stderr=asyncio.subprocess.STDOUT, env=env, start_new_session=True)
         finally:
             log.close()
         child.state = ChildState.STARTING
@@ -235,11 +235,21 @@ class Supervisor:
         tmp.replace(path)
 
 
-def _as_user(user: str | None) -> dict[str, object]:
-    """Popen arguments that run a child as ``user`` (only when we are root and it differs)."""
+def _as_user(user: str | None) -> tuple[str, ...]:
+    """An argv prefix that runs a child as ``user`` (only when we are root and it differs).
+
+    ``setpriv`` (util-linux) changes the ids and execs the program in place, so the child's pid
+    and signals are the program's own. Not Popen's ``user``/``group``: uvloop, which Rasa's
+    Sanic installs as the event loop policy, rejects them.
+    """
     if user is None or os.geteuid() != 0 or user == "root":
-        return {}
-    return {"user": user, "group": user, "extra_groups": []}
+        return ()
+    try:
+        account = pwd.getpwnam(user)
+    except KeyError:
+        raise StartupFailed(f"Benutzer {user!r} fehlt auf diesem System.") from None
+    return ("setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}",
+            "--init-groups", "--")
 
 
 async def _probe(session: aiohttp.ClientSession, url: str) -> bool:

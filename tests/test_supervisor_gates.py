@@ -4,6 +4,7 @@ index) while the rest of its stage starts; a failed gate stops the start-up. Rea
 from __future__ import annotations
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -67,3 +68,40 @@ async def test_a_failed_gate_stops_the_start_with_its_message(tmp_path: Path) ->
     actions = next(c for c in supervisor.children if c.spec.name == "actions")
     assert actions.process is None
     assert "start actions" not in trace.read_text()
+
+
+SERVE_AS = """
+import functools, http.server, os, sys
+print("uid", os.getuid(), flush=True)
+handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory="/")
+http.server.HTTPServer(("127.0.0.1", int(sys.argv[1])), handler).serve_forever()
+"""
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="only root can run a child as another user")
+def test_a_child_runs_as_its_user_under_uvloop(tmp_path: Path) -> None:
+    """The cluster runs PostgreSQL as ``postgres``; Rasa's Sanic installs uvloop, whose
+    subprocess_exec rejects Popen's user/group arguments (this failed in CI)."""
+    import pwd
+
+    import uvloop
+
+    port = free_block(1)
+    spec = ChildSpec("db", (sys.executable, "-c", SERVE_AS, str(port)),
+                     f"http://127.0.0.1:{port}/", user="nobody")
+    supervisor = Supervisor([spec], tmp_path / "run", progress=lambda _: None)
+
+    async def run() -> int:
+        try:
+            await supervisor.start(30)
+            [child] = supervisor.children
+            assert child.process is not None
+            return child.process.pid
+        finally:
+            await supervisor.stop()
+
+    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
+        pid = runner.run(run())
+    log = (tmp_path / "run" / "db.log").read_text()
+    assert f"uid {pwd.getpwnam('nobody').pw_uid}" in log
+    assert not pid_alive(pid)
