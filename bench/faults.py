@@ -1,7 +1,7 @@
 """Fault tests: kill -9 one component at a time during a load run, then reconcile.
 
     # the cluster (`buergerbot cluster` / `make run-cluster`), already running:
-    .venv/bin/python bench/faults.py --url http://127.0.0.1:8080 --run-dir var/cluster/run \\
+    .venv/bin/python bench/faults.py --url http://127.0.0.1:8080 --run-dir var/run \\
         --faults rasa-1,action_server-1,gateway-1,redis,postgres
     # the cluster started by the tool (2 cores for it, the load generator on the rest):
     .venv/bin/python bench/faults.py --state-dir var/test-stack --cluster \\

@@ -273,7 +273,9 @@ class Store:
             # pragmas) for every transaction — most of the gateway's CPU per chat turn. A
             # small pool of WAL connections is safe for one file.
             options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": 4, "max_overflow": 8}
-        engine = create_async_engine(full, **options)
+        # hide_parameters: a failing statement's error message must not carry citizens' texts
+        # into logs (see docs/PRIVACY.md).
+        engine = create_async_engine(full, hide_parameters=True, **options)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         store = cls(engine)

@@ -43,7 +43,8 @@ class TrackerEvents:
 
     def __init__(self, url: str) -> None:
         self.url = url
-        self._engine: AsyncEngine = create_async_engine(async_url(url), poolclass=NullPool)
+        self._engine: AsyncEngine = create_async_engine(async_url(url), poolclass=NullPool,
+                                                         hide_parameters=True)
 
     async def close(self) -> None:
         await self._engine.dispose()
