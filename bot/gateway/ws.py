@@ -48,6 +48,7 @@ from bot.gateway.chat import MessageIdReused, TurnInProgress, handoff_view
 from bot.gateway.dialogue import DialogueUnavailable
 from bot.gateway.errors import ApiError
 from bot.messages import HandoffRequest
+from bot.observability.gateway import count_rate_limited
 from bot.store import STORE_UNAVAILABLE
 
 log = structlog.get_logger(__name__)
@@ -678,6 +679,8 @@ class ChatSocket:
             await self._send(Messages(tuple(m.to_api() for m in messages), handoff, ref))
 
     async def _error(self, err: FrameError, ref: str | None = None) -> None:
+        if err.code == "rate-limited":
+            count_rate_limited(self._app, err.code)
         await self._send(ErrorFrame(err.code, err.message, ref, err.retry_after))
 
     async def _send(self, frame: ServerFrame) -> None:

@@ -106,6 +106,24 @@ async def test_rate_limit_rejections_are_counted(aiohttp_client, rasa: TestServe
                  limit="rate-limited") == 1
 
 
+async def test_socket_rate_limit_rejections_are_counted(aiohttp_client, rasa: TestServer,
+                                                        tmp_path: Path) -> None:
+    settings = gateway_settings(tmp_path, rasa.port, rate_limit_conversation_per_minute=1)
+    client = await aiohttp_client(create_app(settings))
+    async with client.ws_connect("/api/v1/ws") as sock:
+        await sock.send_json({"type": "hello", "conversation_id": "w-9", "after": 0})
+        for ref in ("r1", "r2"):
+            await sock.send_json({"type": "message", "ref": ref, "text": "Hallo"})
+        while True:
+            frame = json.loads((await sock.receive(timeout=10)).data)
+            if frame["type"] == "error":
+                assert frame["code"] == "rate-limited" and frame["ref"] == "r2"
+                break
+    samples = await scrape(client)
+    assert value(samples, "buergerbot_rate_limited_total", channel="ws",
+                 limit="rate-limited") == 1
+
+
 async def test_socket_turns_and_open_sockets(client: TestClient) -> None:
     async with client.ws_connect("/api/v1/ws") as sock:
         await sock.send_json({"type": "hello", "conversation_id": "w-1", "after": 0})
