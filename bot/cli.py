@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import signal
 import subprocess
 import sys
 import time
@@ -131,7 +130,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 
 async def _run_stack(settings: Settings, *, train: bool) -> int:
-    from bot.supervisor import StartupFailed, Supervisor, stack_specs, write_rasa_endpoints
+    from bot.supervisor import Supervisor, run_until_stopped, stack_specs, write_rasa_endpoints
     from bot.training import ensure_model, model_path, rasa_env
 
     started = time.monotonic()
@@ -160,51 +159,29 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
     _say("[4/4] Suchindex prüfen")
     write_rasa_endpoints(settings)
     supervisor = Supervisor(stack_specs(settings, model, env), settings.run_dir, progress=_say)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
+
+    async def ready() -> None:
+        await _warm_up(settings)
+        _say(f"\nbuergerbot läuft (bereit nach {time.monotonic() - started:.1f} s):\n"
+             f"  Chat-API:     {settings.gateway_url}/api/v1/chat\n"
+             f"  Status:       {settings.gateway_url}/health\n"
+             f"  Website-Demo: {settings.gateway_url}/\n"
+             f"  Mitarbeitende:{settings.gateway_url}/staff\n"
+             f"  Sprachtest:   {settings.gateway_url}/voice\n"
+             + (f"  AudioSocket:  {settings.host}:{settings.audiosocket_port}\n"
+                if settings.audiosocket_port else "")
+             + f"  Rasa:         {settings.rasa_url}\n"
+             f"  Action-Server:{settings.action_url}\n"
+             f"  Protokolle:   {settings.run_dir}\n"
+             "Beenden mit Strg+C.")
+
     # Rasa takes longest to load: it starts while the index is checked (or built).
     indexed = asyncio.create_task(index())
-    startup = asyncio.create_task(supervisor.start(settings.startup_timeout,
-                                                   gates={"action_server": indexed}))
-    stopper = asyncio.create_task(stop.wait())
     try:
-        done, _ = await asyncio.wait({startup, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if startup in done:
-            startup.result()
-            await _warm_up(settings)
-            _say(f"\nbuergerbot läuft (bereit nach {time.monotonic() - started:.1f} s):\n"
-                 f"  Chat-API:     {settings.gateway_url}/api/v1/chat\n"
-                 f"  Status:       {settings.gateway_url}/health\n"
-                 f"  Website-Demo: {settings.gateway_url}/\n"
-                 f"  Mitarbeitende:{settings.gateway_url}/staff\n"
-                 f"  Sprachtest:   {settings.gateway_url}/voice\n"
-                 + (f"  AudioSocket:  {settings.host}:{settings.audiosocket_port}\n"
-                    if settings.audiosocket_port else "")
-                 + f"  Rasa:         {settings.rasa_url}\n"
-                 f"  Action-Server:{settings.action_url}\n"
-                 f"  Protokolle:   {settings.run_dir}\n"
-                 "Beenden mit Strg+C.")
-            monitor = asyncio.create_task(supervisor.monitor())
-            await stopper
-            monitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await monitor
-        else:
-            startup.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StartupFailed):
-                await startup
-    except StartupFailed as err:
-        _say(f"Start fehlgeschlagen: {err}")
-        return 1
+        return await run_until_stopped(supervisor, settings.startup_timeout, ready=ready,
+                                       say=_say, gates={"action_server": indexed})
     finally:
-        stopper.cancel()
         indexed.cancel()
-        _say("Dienste werden beendet ...")
-        await supervisor.stop()
-        _say("Alle Dienste beendet.")
-    return 0
 
 
 def _index_subprocess(settings: Settings, env: dict[str, str]) -> int:

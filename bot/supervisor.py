@@ -235,6 +235,44 @@ class Supervisor:
         tmp.replace(path)
 
 
+async def run_until_stopped(supervisor: Supervisor, timeout: float, *,
+                            ready: Callable[[], Awaitable[None]], say: Progress,
+                            gates: Mapping[str, Awaitable[None]] | None = None,
+                            farewell: str = "Alle Dienste beendet.") -> int:
+    """``buergerbot run`` and ``cluster``: start the children, call ``ready`` once all are
+    healthy (warm-up, the URLs), watch them until SIGINT/SIGTERM, then stop every child.
+    Returns the exit code (1 when the start failed)."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    startup = asyncio.create_task(supervisor.start(timeout, gates))
+    stopper = asyncio.create_task(stop.wait())
+    try:
+        done, _ = await asyncio.wait({startup, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        if startup in done:
+            startup.result()
+            await ready()
+            monitor = asyncio.create_task(supervisor.monitor())
+            await stopper
+            monitor.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await monitor
+        else:
+            startup.cancel()
+            with contextlib.suppress(asyncio.CancelledError, StartupFailed):
+                await startup
+    except StartupFailed as err:
+        say(f"Start fehlgeschlagen: {err}")
+        return 1
+    finally:
+        stopper.cancel()
+        say("Dienste werden beendet ...")
+        await supervisor.stop()
+        say(farewell)
+    return 0
+
+
 def _as_user(user: str | None) -> tuple[str, ...]:
     """An argv prefix that runs a child as ``user`` (only when we are root and it differs).
 

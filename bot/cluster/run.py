@@ -16,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import signal
 import socket
 import subprocess
 import sys
@@ -30,7 +29,13 @@ import aiohttp
 from bot.cluster import nginx, postgres, redis
 from bot.cluster.layout import INTERNAL_HOST, ClusterError, ClusterLayout
 from bot.settings import Settings
-from bot.supervisor import ChildSpec, StartupFailed, Supervisor, read_status, write_rasa_endpoints
+from bot.supervisor import (
+    ChildSpec,
+    Supervisor,
+    read_status,
+    run_until_stopped,
+    write_rasa_endpoints,
+)
 
 Say = Callable[[str], None]
 LOOPBACK_PROXIES = ("127.0.0.1", "::1")
@@ -169,50 +174,27 @@ async def run_cluster(settings: Settings, options: ClusterOptions, say: Say) -> 
 
 async def _serve(supervisor: Supervisor, settings: Settings, layout: ClusterLayout,
                  started: float, say: Say) -> int:
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    startup = asyncio.create_task(supervisor.start(settings.startup_timeout))
-    stopper = asyncio.create_task(stop.wait())
-    try:
-        done, _ = await asyncio.wait({startup, stopper}, return_when=asyncio.FIRST_COMPLETED)
-        if startup in done:
-            startup.result()
-            await _warm_up(layout)
-            url = layout.public_url
-            say(f"\nbuergerbot-Cluster läuft (bereit nach {time.monotonic() - started:.1f} s):\n"
-                f"  Chat-API:      {url}/api/v1/chat\n"
-                f"  Status:        {url}/health\n"
-                f"  Website-Demo:  {url}/\n"
-                f"  Mitarbeitende: {url}/staff\n"
-                f"  Rasa (intern): {layout.rasa_lb_url} → Ports "
-                f"{', '.join(map(str, layout.rasa_ports))}\n"
-                f"  Actions (int.):{layout.action_lb_url} → Ports "
-                f"{', '.join(map(str, layout.action_ports))}\n"
-                f"  PostgreSQL:    {INTERNAL_HOST}:{layout.postgres_port} (Daten in "
-                f"{layout.postgres_dir})\n"
-                f"  Redis:         {INTERNAL_HOST}:{layout.redis_port}\n"
-                f"  Prozessliste:  {settings.run_dir / 'supervisor.json'}\n"
-                "Beenden mit Strg+C.")
-            monitor = asyncio.create_task(supervisor.monitor())
-            await stopper
-            monitor.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await monitor
-        else:
-            startup.cancel()
-            with contextlib.suppress(asyncio.CancelledError, StartupFailed):
-                await startup
-    except StartupFailed as err:
-        say(f"Start fehlgeschlagen: {err}")
-        return 1
-    finally:
-        stopper.cancel()
-        say("Dienste werden beendet ...")
-        await supervisor.stop()
-        say("Alle Dienste beendet (Daten von PostgreSQL bleiben erhalten).")
-    return 0
+    async def ready() -> None:
+        await _warm_up(layout)
+        url = layout.public_url
+        say(f"\nbuergerbot-Cluster läuft (bereit nach {time.monotonic() - started:.1f} s):\n"
+            f"  Chat-API:      {url}/api/v1/chat\n"
+            f"  Status:        {url}/health\n"
+            f"  Website-Demo:  {url}/\n"
+            f"  Mitarbeitende: {url}/staff\n"
+            f"  Rasa (intern): {layout.rasa_lb_url} → Ports "
+            f"{', '.join(map(str, layout.rasa_ports))}\n"
+            f"  Actions (int.):{layout.action_lb_url} → Ports "
+            f"{', '.join(map(str, layout.action_ports))}\n"
+            f"  PostgreSQL:    {INTERNAL_HOST}:{layout.postgres_port} (Daten in "
+            f"{layout.postgres_dir})\n"
+            f"  Redis:         {INTERNAL_HOST}:{layout.redis_port}\n"
+            f"  Prozessliste:  {settings.run_dir / 'supervisor.json'}\n"
+            "Beenden mit Strg+C.")
+
+    return await run_until_stopped(
+        supervisor, settings.startup_timeout, ready=ready, say=say,
+        farewell="Alle Dienste beendet (Daten von PostgreSQL bleiben erhalten).")
 
 
 async def _warm_up(layout: ClusterLayout) -> None:
