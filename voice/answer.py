@@ -62,6 +62,8 @@ def choices_prompt(choices: Sequence[Choice]) -> str:
 
 LINK_OFFER = ("Den Link dazu kann ich Ihnen per SMS oder per E-Mail schicken. "
               "Sagen Sie dazu einfach SMS oder E-Mail.")
+# Without an SMS or e-mail gateway nothing is offered that cannot be sent.
+LINK_ON_WEBSITE = "Den Link dazu finden Sie auch auf der Internetseite der Stadt."
 
 
 def expects_number(message: BotMessage) -> bool:
@@ -73,7 +75,9 @@ def expects_number(message: BotMessage) -> bool:
     return text.endswith("?") and any(w in text for w in _NUMBER_WORDS)
 
 
-def shape_answer(messages: Sequence[BotMessage]) -> SpokenAnswer:
+def shape_answer(messages: Sequence[BotMessage], *, offer_links: bool = True) -> SpokenAnswer:
+    """The answer for the ear; links are offered by SMS or e-mail only when ``offer_links``
+    (a sender is configured), else the caller is pointed to the city's website."""
     parts: list[str] = []
     links: list[str] = []
     buttons = ()
@@ -89,9 +93,11 @@ def shape_answer(messages: Sequence[BotMessage]) -> SpokenAnswer:
                     for i, b in enumerate(buttons[:MAX_CHOICES]))
     if choices:
         parts.append(choices_prompt(choices))
-    unique_links = tuple(dict.fromkeys(links))
+    unique_links = tuple(dict.fromkeys(links)) if offer_links else ()
     if unique_links:
         parts.append(LINK_OFFER)
+    elif links:
+        parts.append(LINK_ON_WEBSITE)
     handoff = next((m.handoff for m in messages if m.handoff is not None), None)
     asks_number = bool(messages) and expects_number(messages[-1]) and not choices
     return SpokenAnswer(" ".join(p for p in parts if p), choices, unique_links, asks_number,

@@ -135,6 +135,7 @@ class FlowConfig:
     transfer_target: str = "staff"
     phrase_hints: tuple[str, ...] = ()
     use_grammar: bool = True
+    offer_links: bool = True  # False: no SMS/e-mail sender, so links are not offered
 
 
 _CONTROL_PHRASES = ("ja", "nein", "sms", "e mail", "mitarbeiter", "mensch", "wiederholen")
@@ -197,7 +198,7 @@ class CallFlow:
             self._move(CallState.TRANSFERRING)
             self.transcript.append(TranscriptLine("bot", self.prompts.transfer))
             return [Say(f"{spoken} {self.prompts.transfer}".strip(), "transfer")]
-        shaped = shape_answer(messages)
+        shaped = shape_answer(messages, offer_links=self.config.offer_links)
         reply = shaped.text or self.prompts.no_answer
         self._move(CallState.SPEAKING)
         self.transcript.append(TranscriptLine("bot", reply))
@@ -263,7 +264,7 @@ class CallFlow:
     def answer(self, turn: int, messages: Sequence[BotMessage]) -> list[Command]:
         if turn != self.turn or self.state is not CallState.THINKING:
             return []  # stale: the caller barged in, hung up, or pressed a key meanwhile
-        shaped = shape_answer(messages)
+        shaped = shape_answer(messages, offer_links=self.config.offer_links)
         if shaped.handoff is not None:
             return self._handoff(shaped.handoff, shaped.text)
         if not shaped.text:

@@ -96,7 +96,8 @@ class VoiceSession:
         self.flow = CallFlow(
             FlowConfig(settings.reprompt_after_ms, settings.max_reprompts,
                        settings.dtmf_timeout_ms, settings.transfer_target,
-                       settings.phrase_hints, settings.use_grammar),
+                       settings.phrase_hints, settings.use_grammar,
+                       offer_links=not isinstance(self._links, NoLinkSender)),
             settings.prompts)
         self._vad_config = settings.vad
         self._vad = EnergyVad(settings.vad)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.messages import BotMessage, Button, HandoffRequest, Source
 from voice.answer import (
+    LINK_ON_WEBSITE,
     LinkChannel,
     link_channel,
     match_choice,
@@ -32,6 +33,14 @@ def test_links_become_an_offer_and_are_kept() -> None:
     assert "https" not in answer.text
     assert answer.text.endswith("Sagen Sie dazu einfach SMS oder E-Mail.")
     assert answer.links == ("https://stadt.example/antrag", "https://stadt.example/pass")
+
+
+def test_without_a_sender_links_point_to_the_website() -> None:
+    answer = shape_answer([BotMessage("Den Antrag finden Sie unter https://stadt.example/a.")],
+                          offer_links=False)
+    assert "SMS" not in answer.text and answer.text.endswith(LINK_ON_WEBSITE)
+    assert answer.links == ()
+    assert shape_answer([BotMessage("Kein Link.")], offer_links=False).text == "Kein Link."
 
 
 def test_fees_and_dates_are_spoken_and_handoff_is_carried() -> None:

@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+
+from bot.messages import BotMessage, Button, HandoffRequest
 from tests.voice.voice_helpers import (
     EventLog,
     RecordingDialogue,
@@ -17,8 +19,7 @@ from tests.voice.voice_helpers import (
     silence,
     voice_settings,
 )
-
-from bot.messages import BotMessage, HandoffRequest
+from voice.answer import LINK_ON_WEBSITE
 from voice.asr import AsrModel
 from voice.errors import TtsError
 from voice.events import EventType
@@ -38,12 +39,24 @@ async def short_runtime(ko_model: AsrModel, ko_model_path: Path) -> AsyncIterato
         yield rt
 
 
+class RecordingLinks:
+    """A link sender that works (a city's SMS/e-mail gateway): records what it was asked."""
+
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str, tuple[str, ...]]] = []
+
+    async def send(self, call_id: str, channel, links) -> bool:
+        self.sent.append((call_id, channel.value, tuple(links)))
+        return True
+
+
 async def started(runtime: VoiceRuntime, dialogue: RecordingDialogue,
-                  queue: RecordingQueue | None = None) -> tuple[VoiceSession, EventLog,
+                  queue: RecordingQueue | None = None,
+                  links: RecordingLinks | None = None) -> tuple[VoiceSession, EventLog,
                                                                 RecordingOutput]:
     events, output = EventLog(), RecordingOutput(16000)
     session = VoiceSession(runtime, call_id="call-1", input_rate=16000, output=output,
-                           dialogue=dialogue, handoff=queue or RecordingQueue(),
+                           dialogue=dialogue, handoff=queue or RecordingQueue(), links=links,
                            on_event=events, transport="test")
     await session.start()
     await events.wait_for(EventType.PLAYBACK_END)
@@ -76,15 +89,17 @@ async def test_a_german_turn_is_answered_with_spoken_fees_and_dates(
                                          "confidence": 0.93}
 
 
-async def test_spoken_choice_and_link_offer_then_sms_reply(short_runtime: VoiceRuntime) -> None:
-    from bot.messages import Button
+DOCUMENT_DIALOGUE = {
+    "Ich brauche ein Dokument": [BotMessage("Welches?", buttons=(
+        Button("Reisepass", "/pass"), Button("Personalausweis", "/ausweis")))],
+    "/ausweis": [BotMessage("Den Antrag gibt es unter https://stadt.example/ausweis.")],
+}
 
-    dialogue = RecordingDialogue(answers={
-        "Ich brauche ein Dokument": [BotMessage("Welches?", buttons=(
-            Button("Reisepass", "/pass"), Button("Personalausweis", "/ausweis")))],
-        "/ausweis": [BotMessage("Den Antrag gibt es unter https://stadt.example/ausweis.")],
-    })
-    session, events, _ = await started(short_runtime, dialogue)
+
+async def test_spoken_choice_and_link_offer_then_sms_reply(short_runtime: VoiceRuntime) -> None:
+    dialogue = RecordingDialogue(answers=DOCUMENT_DIALOGUE)
+    links = RecordingLinks()
+    session, events, _ = await started(short_runtime, dialogue, links=links)
     await session.inject_utterance("Ich brauche ein Dokument")
     await events.wait_for(EventType.PLAYBACK_END, 2)
     await session.inject_utterance("den Personalausweis bitte")
@@ -95,7 +110,24 @@ async def test_spoken_choice_and_link_offer_then_sms_reply(short_runtime: VoiceR
     requested = await events.wait_for(EventType.LINKS_REQUESTED)
     assert requested.data == {"channel": "sms", "links": ["https://stadt.example/ausweis"]}
     await events.wait_for(EventType.PLAYBACK_END, 4)
-    assert events.of(EventType.TTS_START)[3].data["text"] == Prompts().links_unavailable
+    assert links.sent == [("call-1", "sms", ("https://stadt.example/ausweis",))]
+    assert events.of(EventType.TTS_START)[3].data["text"] == Prompts().links_sent_sms
+    await session.close("test")
+
+
+async def test_without_a_link_sender_links_are_not_offered(short_runtime: VoiceRuntime) -> None:
+    dialogue = RecordingDialogue(answers=DOCUMENT_DIALOGUE)
+    session, events, _ = await started(short_runtime, dialogue)
+    await session.inject_utterance("Ich brauche ein Dokument")
+    await events.wait_for(EventType.PLAYBACK_END, 2)
+    await session.inject_utterance("den Personalausweis bitte")
+    await events.wait_for(EventType.PLAYBACK_END, 3)
+    spoken = events.of(EventType.TTS_START)[2].data["text"]
+    assert "SMS" not in spoken and spoken.endswith(LINK_ON_WEBSITE)
+    await session.inject_utterance("Per SMS bitte")  # no offer open: a normal question
+    await events.wait_for(EventType.PLAYBACK_END, 4)
+    assert not events.of(EventType.LINKS_REQUESTED)
+    assert dialogue.calls[-1][1] == "Per SMS bitte"
     await session.close("test")
 
 
