@@ -29,7 +29,7 @@ import aiohttp
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from tests.conftest import free_port  # noqa: E402
+from tests.conftest import free_port
 
 PY = sys.executable
 ENV = dict(os.environ, RASA_TELEMETRY_ENABLED="false", TF_CPP_MIN_LOG_LEVEL="2",
@@ -92,7 +92,7 @@ async def wait_http(url: str, timeout: float, proc: subprocess.Popen | None = No
                 async with session.get(url, timeout=aiohttp.ClientTimeout(total=2)) as resp:
                     if resp.status == 200:
                         return time.monotonic() - started
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 pass
             await asyncio.sleep(0.1)
     raise TimeoutError(url)
@@ -116,7 +116,7 @@ async def load(url: str, body_for, n: int, concurrency: int) -> tuple[list[float
                     await resp.read()
                     if resp.status != 200:
                         errors += 1
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 errors += 1
             latencies.append((time.perf_counter() - t) * 1000)
 
@@ -151,7 +151,7 @@ async def bench_buergerbot(args: argparse.Namespace, state: Path) -> dict:
     print("buergerbot: Start bis gesund ...", flush=True)
     log = state / "run.log"
     with log.open("wb") as out:
-        proc = subprocess.Popen(cmd, env=ENV, stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.Popen(cmd, env=ENV, stdout=out, stderr=subprocess.STDOUT,  # noqa: ASYNC220 (returns at once)
                                 start_new_session=True)
     try:
         result["startup_s"] = round(await wait_http(f"{gateway}/health", 240, proc, log), 1)
@@ -182,7 +182,7 @@ async def bench_plain(args: argparse.Namespace, state: Path) -> dict:
          "--data", "data", "--out", str(state), "--fixed-model-name", "plain", "--force"],
         cwd=plain), 1)
     port = free_port()
-    proc = subprocess.Popen(
+    proc = subprocess.Popen(  # noqa: ASYNC220 (returns at once; health is polled asynchronously)
         [PY, "-m", "rasa", "run", "--model", str(state / "plain.tar.gz"), "--port", str(port),
          "--interface", "127.0.0.1"], env=ENV, cwd=plain, stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL, start_new_session=True)

@@ -49,7 +49,7 @@ async def run_terminal_chat(url: str, conversation_id: str | None) -> int:
                                         json={"conversation_id": cid, "text": text},
                                         timeout=aiohttp.ClientTimeout(total=30)) as resp:
                     answer = await resp.json(content_type=None)
-            except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+            except (TimeoutError, aiohttp.ClientError) as err:
                 print(f"Gateway nicht erreichbar ({type(err).__name__}). Läuft 'buergerbot run'?",
                       file=sys.stderr)
                 continue

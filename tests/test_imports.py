@@ -24,5 +24,6 @@ def test_there_are_modules_to_check() -> None:
 @pytest.mark.parametrize("module", [m.removesuffix(".__init__") for m in MODULES])
 def test_module_imports_alone(module: str) -> None:
     result = subprocess.run([sys.executable, "-W", "ignore", "-c", f"import {module}"],
-                            capture_output=True, text=True, cwd=REPO, timeout=300)
+                            check=False, capture_output=True, text=True, cwd=REPO,
+                            timeout=300)
     assert result.returncode == 0, result.stderr[-2000:]

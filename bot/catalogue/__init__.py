@@ -17,8 +17,14 @@ from pathlib import Path
 from bot.catalogue.errors import CatalogueError, CatalogueNotFound
 from bot.catalogue.model import Catalogue
 
-__all__ = ["CatalogueError", "CatalogueNotFound", "Catalogue", "load_catalogue",
-           "default_catalogue_path", "catalogue_sources"]
+__all__ = [
+    "Catalogue",
+    "CatalogueError",
+    "CatalogueNotFound",
+    "catalogue_sources",
+    "default_catalogue_path",
+    "load_catalogue",
+]
 
 IMPORTER_VERSION = "1"
 

@@ -9,8 +9,7 @@ import structlog
 from aiohttp import web
 
 from bot import staff
-from bot.gateway import api, keys
-from bot.gateway import voice_line
+from bot.gateway import api, keys, voice_line
 from bot.gateway import web as web_chat
 from bot.gateway.bus import BUS, bus_ctx
 from bot.gateway.dialogue import RasaClient

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -52,7 +51,7 @@ class RasaClient:
                 if resp.status != 200:
                     raise DialogueUnavailable("rasa", f"HTTP {resp.status}")
                 data = await resp.json(content_type=None)
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+        except (TimeoutError, aiohttp.ClientError) as err:
             raise DialogueUnavailable("rasa", type(err).__name__) from err
         if not isinstance(data, list):
             raise DialogueUnavailable("rasa", "unexpected answer")
@@ -82,5 +81,5 @@ class RasaClient:
                 if resp.status == 200:
                     return ComponentHealth(name, True)
                 return ComponentHealth(name, False, f"HTTP {resp.status}")
-        except (aiohttp.ClientError, asyncio.TimeoutError) as err:
+        except (TimeoutError, aiohttp.ClientError) as err:
             return ComponentHealth(name, False, type(err).__name__ or "nicht erreichbar")

@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
-from tests.voice.voice_helpers import korean_model_path, voice_settings
 
+from tests.voice.voice_helpers import korean_model_path, voice_settings
 from voice.asr import AsrModel
 from voice.runtime import VoiceRuntime, open_runtime
 

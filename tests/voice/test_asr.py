@@ -8,8 +8,8 @@ import json
 from pathlib import Path
 
 import pytest
-from tests.voice.voice_helpers import espeak, silence
 
+from tests.voice.voice_helpers import espeak, silence
 from voice.asr import AsrModel, RecognitionStream, parse_result
 from voice.audio import StreamResampler
 from voice.errors import ModelMissing

@@ -10,9 +10,9 @@ import uuid
 from collections.abc import AsyncIterator
 
 import pytest
-from tests.voice.voice_helpers import EventLog, RecordingDialogue, RecordingQueue, espeak, silence
 
 from bot.messages import BotMessage, Button
+from tests.voice.voice_helpers import EventLog, RecordingDialogue, RecordingQueue, espeak, silence
 from voice.audio import pcm_to_float, rms_dbfs
 from voice.audiosocket import (
     AudioFrame,

@@ -12,8 +12,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from tests.voice.voice_helpers import free_port
 
+from tests.voice.voice_helpers import free_port
 from voice.download import (
     EXIT_ARCHIVE,
     EXIT_CHECKSUM,

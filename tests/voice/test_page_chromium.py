@@ -15,9 +15,15 @@ import aiohttp
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient
-from tests.voice.voice_helpers import RecordingDialogue, RecordingQueue, espeak, silence, voice_settings
 
 from bot.messages import BotMessage
+from tests.voice.voice_helpers import (
+    RecordingDialogue,
+    RecordingQueue,
+    espeak,
+    silence,
+    voice_settings,
+)
 from voice.settings import Prompts
 from voice.web import VoiceDeps, create_voice_app
 

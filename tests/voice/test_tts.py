@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from tests.voice.voice_helpers import silence
 
+from tests.voice.voice_helpers import silence
 from voice.asr import AsrModel, RecognitionStream
 from voice.audio import pcm_to_float, resample_block, rms_dbfs
 from voice.errors import TtsUnavailable

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from tests.voice.voice_helpers import espeak
 
+from tests.voice.voice_helpers import espeak
 from voice.audio import pcm_to_float
 from voice.vad import EnergyVad, Segment, UtteranceSegmenter, VadConfig
 

@@ -11,9 +11,15 @@ from typing import Any
 import pytest
 from aiohttp import WSMsgType, web
 from aiohttp.test_utils import TestClient
-from tests.voice.voice_helpers import RecordingDialogue, RecordingQueue, espeak, silence, voice_settings
 
 from bot.messages import BotMessage
+from tests.voice.voice_helpers import (
+    RecordingDialogue,
+    RecordingQueue,
+    espeak,
+    silence,
+    voice_settings,
+)
 from voice.audio import AudioFormat
 from voice.browser import (
     Bye,
