@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -131,7 +130,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 async def _run_stack(settings: Settings, *, train: bool) -> int:
     from bot.supervisor import Supervisor, run_until_stopped, stack_specs, write_rasa_endpoints
-    from bot.training import ensure_model, model_path, rasa_env
+    from bot.training import build_index, ensure_model, model_path, rasa_env
 
     started = time.monotonic()
     _say("buergerbot startet ...")
@@ -152,7 +151,7 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
     env = rasa_env(settings)
 
     async def index() -> None:
-        if await asyncio.to_thread(_index_subprocess, settings, env) != 0:
+        if await asyncio.to_thread(build_index, env) != 0:
             raise RuntimeError("Suchindex konnte nicht erstellt werden.")
 
     _say("[3/4] Dienste starten (Rasa, Gateway; der Action-Server nach dem Suchindex)")
@@ -182,12 +181,6 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
                                        say=_say, gates={"action_server": indexed})
     finally:
         indexed.cancel()
-
-
-def _index_subprocess(settings: Settings, env: dict[str, str]) -> int:
-    # In a child process, so the embedding model's memory is returned before the stack starts.
-    cmd = [sys.executable, "-m", "bot.cli", "index"]
-    return subprocess.call(cmd, env=env)
 
 
 async def _warm_up(settings: Settings) -> None:

@@ -100,3 +100,9 @@ def _is_progress_line(line: str) -> bool:
     keys = ("Starting to train component", "Finished training component",
             "Your Rasa model is trained", "Error", "error:")
     return any(k in line for k in keys)
+
+
+def build_index(env: dict[str, str]) -> int:
+    """``buergerbot index`` in a child process (loads or builds the search index), so the
+    embedding model's memory is returned before the stack starts; its exit code."""
+    return subprocess.call([sys.executable, "-m", "bot.cli", "index"], env=env)

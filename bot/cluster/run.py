@@ -17,7 +17,6 @@ import asyncio
 import contextlib
 import os
 import socket
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -124,7 +123,7 @@ def other_supervisor(run_dir: Path) -> int | None:
 async def run_cluster(settings: Settings, options: ClusterOptions, say: Say) -> int:
     from bot.catalogue import load_catalogue
     from bot.staff.mount import options_from_settings
-    from bot.training import ensure_model, model_path, rasa_env
+    from bot.training import build_index, ensure_model, model_path, rasa_env
 
     started = time.monotonic()
     say("buergerbot-Cluster startet ...")
@@ -153,8 +152,7 @@ async def run_cluster(settings: Settings, options: ClusterOptions, say: Say) -> 
             say("Kein trainiertes Modell vorhanden; bitte ohne --no-train starten.")
             return 1
     say("[3/5] Suchindex prüfen")
-    code = await asyncio.to_thread(
-        subprocess.call, [sys.executable, "-m", "bot.cli", "index"], env=rasa_env(settings))
+    code = await asyncio.to_thread(build_index, rasa_env(settings))
     if code != 0:
         say("Suchindex konnte nicht erstellt werden.")
         return code
