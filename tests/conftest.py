@@ -1,13 +1,19 @@
 """Shared fixtures. Tests run against real components; helpers here only pick free ports and
-temporary state directories."""
+temporary state directories, and wait for servers to come up."""
 
 from __future__ import annotations
 
 import os
 import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import requests
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
@@ -21,6 +27,46 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until(predicate: Callable[[], object], timeout: float, what: str,
+               proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
+    """Polls ``predicate`` until it is true. Connection errors and half-written status files
+    count as "not yet"; ``proc`` exiting first fails at once with the tail of ``log``."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc is not None and proc.poll() is not None:
+            tail = log.read_text(errors="replace")[-3000:] if log else ""
+            raise AssertionError(f"the process under test exited ({proc.returncode}) before "
+                                 f"{what}:\n{tail}")
+        try:
+            if predicate():
+                return
+        except (requests.RequestException, OSError, ValueError, KeyError):
+            pass
+        time.sleep(0.5)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+@contextmanager
+def running_action_server(state: Path) -> Iterator[str]:
+    """``python -m bot.actions.server`` on a free port with ``state`` as its state directory,
+    healthy (catalogue indexed and warmed up); yields its URL and stops it afterwards."""
+    port = free_port()
+    env = {**os.environ, "BUERGERBOT_STATE_DIR": str(state), "BUERGERBOT_HOST": "127.0.0.1",
+           "BUERGERBOT_ACTION_PORT": str(port), "PYTHONWARNINGS": "ignore"}
+    log = state / "actions.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "bot.actions.server"], cwd=REPO, env=env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_until(lambda: requests.get(f"{url}/health", timeout=2).status_code == 200, 180,
+                   "the action server to come up", proc, log)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(30)
 
 
 @pytest.fixture

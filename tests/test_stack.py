@@ -11,7 +11,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,7 +18,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import MUNICH, REPO, free_port
+from tests.conftest import MUNICH, REPO, free_port, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -52,21 +51,6 @@ class Stack:
             self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(60)
 
-
-def wait_until(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None,
-               log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            tail = log.read_text(errors="replace")[-3000:] if log else ""
-            raise AssertionError(f"buergerbot run exited ({proc.returncode}) before {what}:\n{tail}")
-        try:
-            if predicate():
-                return
-        except requests.RequestException:
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def start_stack(extra: list[str], log_name: str) -> Stack:

@@ -15,7 +15,6 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +25,7 @@ import requests
 from bot.cluster import nginx, postgres, redis
 from bot.cluster.layout import ClusterError
 from tests.cluster.conftest import free_block, group_alive, pid_alive
-from tests.conftest import REPO
+from tests.conftest import REPO, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -85,22 +84,6 @@ class Cluster:
             self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(120)
 
-
-def wait_until(predicate, timeout: float, what: str, proc: subprocess.Popen | None = None,
-               log: Path | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc is not None and proc.poll() is not None:
-            tail = log.read_text(errors="replace")[-3000:] if log else ""
-            raise AssertionError(f"buergerbot cluster exited ({proc.returncode}) before {what}:\n"
-                                 f"{tail}")
-        try:
-            if predicate():
-                return
-        except (requests.RequestException, OSError, ValueError, KeyError):
-            pass
-        time.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from bot.gateway.app import create_app
 from bot.settings import Settings
 from bot.store import Store, TurnStatus
 from tests.conftest import free_port
+from tests.rasa_stand_in import rasa_stand_in
 
 
 class Dialogue:
@@ -42,14 +43,7 @@ class Dialogue:
                 await self.gate.wait()
             return web.json_response([{"text": f"Antwort auf: {body['message']}"}])
 
-        async def ok(_request: web.Request) -> web.Response:
-            return web.json_response({"status": "ok"})
-
-        app = web.Application()
-        app.router.add_post("/webhooks/rest/webhook", webhook)
-        app.router.add_get("/", ok)
-        app.router.add_get("/health", ok)
-        return app
+        return rasa_stand_in(webhook)
 
 
 @pytest.fixture

@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from bot.messages import BotMessage, Button, HandoffRequest, Source
 from bot.settings import Settings
+from tests.rasa_stand_in import rasa_stand_in as serve_webhook
 
 Samples = dict[tuple[str, frozenset[tuple[str, str]]], float]
 
@@ -45,14 +46,7 @@ def rasa_stand_in() -> web.Application:
         body = await request.json()
         return web.json_response(reply_for(body["message"]))
 
-    async def ok(_request: web.Request) -> web.Response:
-        return web.json_response({"status": "ok"})
-
-    app = web.Application()
-    app.router.add_post("/webhooks/rest/webhook", webhook)
-    app.router.add_get("/", ok)
-    app.router.add_get("/health", ok)
-    return app
+    return serve_webhook(webhook)
 
 
 def gateway_settings(tmp_path: Path, rasa_port: int, **changes: Any) -> Settings:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -20,21 +19,12 @@ from bot.handoff.state import HandoffStatus
 from bot.staff.keys import CONSOLE
 from tests.observability.helpers import (
     gateway_settings,
-    rasa_stand_in,
     scrape,
     total,
     value,
 )
 
 MESSAGES_ROUTE = "/api/v1/conversations/{conversation_id}/messages"
-
-
-@pytest.fixture
-async def rasa() -> AsyncIterator[TestServer]:
-    server = TestServer(rasa_stand_in())
-    await server.start_server()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import asyncio
 import os
 import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import aiohttp
@@ -18,17 +18,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from bot.gateway.app import create_app
 from tests.conftest import REPO, free_port
 from tests.handoff.pg import INSTALL_HINT, PgCluster, pg_bin, running_cluster
-from tests.observability.helpers import gateway_settings, rasa_stand_in
+from tests.observability.helpers import gateway_settings
 
 START_TIMEOUT = 60.0
-
-
-@pytest.fixture
-async def rasa() -> AsyncIterator[TestServer]:
-    server = TestServer(rasa_stand_in())
-    await server.start_server()
-    yield server
-    await server.close()
 
 
 @pytest.fixture

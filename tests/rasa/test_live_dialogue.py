@@ -6,18 +6,13 @@ turn by turn, with the real catalogue, retrieval and actions behind Rasa.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 
-from tests.conftest import REPO, free_port
+from tests.conftest import running_action_server
 
 pytestmark = [
     pytest.mark.slow,
@@ -28,29 +23,8 @@ pytestmark = [
 
 @pytest.fixture(scope="module")
 def action_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    state = tmp_path_factory.mktemp("state")
-    port = free_port()
-    env = {**os.environ, "BUERGERBOT_STATE_DIR": str(state), "BUERGERBOT_HOST": "127.0.0.1",
-           "BUERGERBOT_ACTION_PORT": str(port), "PYTHONWARNINGS": "ignore"}
-    log = state / "actions.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "bot.actions.server"], cwd=REPO,
-                                env=env, stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 180
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "action server did not come up"
-            try:
-                if requests.get(f"{url}/health", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.5)
+    with running_action_server(tmp_path_factory.mktemp("state")) as url:
         yield url
-    finally:
-        proc.terminate()
-        proc.wait(30)
 
 
 @pytest.fixture(scope="module")

@@ -11,6 +11,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.messages import BotMessage, HandoffRequest
+from tests.rasa_stand_in import rasa_stand_in
 
 SENT = web.AppKey("sent", list)
 
@@ -40,14 +41,7 @@ async def _webhook(request: web.Request) -> web.Response:
     return web.json_response(reply_for(body["message"]))
 
 
-async def _ok(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
-
-
 def fake_rasa_app() -> web.Application:
     app = web.Application()
     app[SENT] = []
-    app.router.add_post("/webhooks/rest/webhook", _webhook)
-    app.router.add_get("/", _ok)
-    app.router.add_get("/health", _ok)
-    return app
+    return rasa_stand_in(_webhook, app)
