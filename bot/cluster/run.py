@@ -19,7 +19,7 @@ import os
 import socket
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -151,27 +151,39 @@ async def run_cluster(settings: Settings, options: ClusterOptions, say: Say) -> 
         if not model.is_file():
             say("Kein trainiertes Modell vorhanden; bitte ohne --no-train starten.")
             return 1
-    say("[3/5] Suchindex prüfen")
-    code = await asyncio.to_thread(build_index, rasa_env(settings))
-    if code != 0:
-        say("Suchindex konnte nicht erstellt werden.")
-        return code
-    say("[4/5] PostgreSQL, Redis und nginx vorbereiten")
-    await asyncio.to_thread(postgres.ensure_initialised, layout, say)
-    database_url = layout.postgres_url(layout.secret("postgres"))
-    redis_url = layout.redis_url(layout.secret("redis"))
-    shared = child_settings(settings, layout, database_url, redis_url)
-    write_rasa_endpoints(shared)
-    specs = [postgres.spec(layout), redis.spec(layout),
-             *instance_specs(shared, layout, model, rasa_env), nginx.spec(layout)]
-    say(f"[5/5] Dienste starten: PostgreSQL, Redis, je {options.instances} × Action-Server, "
-        "Rasa und Gateway, nginx")
-    supervisor = Supervisor(specs, settings.run_dir, progress=say)
-    return await _serve(supervisor, settings, layout, started, say)
+    env = rasa_env(settings)
+
+    async def index() -> None:
+        if await asyncio.to_thread(build_index, env) != 0:
+            raise RuntimeError("Suchindex konnte nicht erstellt werden.")
+
+    # The index is checked (or built) while PostgreSQL is prepared and the databases and Rasa
+    # start; only the action servers wait for it.
+    say("[3/5] Suchindex prüfen (die Action-Server starten danach)")
+    indexed = asyncio.create_task(index())
+    try:
+        say("[4/5] PostgreSQL, Redis und nginx vorbereiten")
+        await asyncio.to_thread(postgres.ensure_initialised, layout, say)
+        database_url = layout.postgres_url(layout.secret("postgres"))
+        redis_url = layout.redis_url(layout.secret("redis"))
+        shared = child_settings(settings, layout, database_url, redis_url)
+        write_rasa_endpoints(shared)
+        specs = [postgres.spec(layout), redis.spec(layout),
+                 *instance_specs(shared, layout, model, rasa_env), nginx.spec(layout)]
+        say(f"[5/5] Dienste starten: PostgreSQL, Redis, je {options.instances} × Action-Server, "
+            "Rasa und Gateway, nginx")
+        supervisor = Supervisor(specs, settings.run_dir, progress=say)
+        gates = {spec.name: indexed for spec in specs if spec.name.startswith("action_server-")}
+        return await _serve(supervisor, settings, layout, started, say, gates)
+    finally:
+        indexed.cancel()
+        if indexed.done() and not indexed.cancelled():
+            indexed.exception()  # reported through the start-up already (or not needed)
 
 
 async def _serve(supervisor: Supervisor, settings: Settings, layout: ClusterLayout,
-                 started: float, say: Say) -> int:
+                 started: float, say: Say,
+                 gates: Mapping[str, Awaitable[None]] | None = None) -> int:
     async def ready() -> None:
         await _warm_up(layout)
         url = layout.public_url
@@ -191,7 +203,7 @@ async def _serve(supervisor: Supervisor, settings: Settings, layout: ClusterLayo
             "Beenden mit Strg+C.")
 
     return await run_until_stopped(
-        supervisor, settings.startup_timeout, ready=ready, say=say,
+        supervisor, settings.startup_timeout, ready=ready, say=say, gates=gates,
         farewell="Alle Dienste beendet (Daten von PostgreSQL bleiben erhalten).")
 
 
