@@ -22,7 +22,12 @@ cluster --no-train``) on a temporary state dir that links the given dir's traine
 search index (fresh SQLite database unless ``--database-url``; the cluster brings its own
 PostgreSQL), optionally pinned with ``taskset -c CPUS``, and lifts the per-client rate
 limits through the environment (a load test comes from one address). The load generator can be
-pinned to other cores with ``--client-cpus``. ``--json PATH`` writes the report.
+pinned to other cores with ``--client-cpus``. ``--cpu-quota N`` runs the started instance and
+all its children in a CPU cgroup limited to N CPUs' worth of time (e.g. 0.75 for one instance
+and 1.5 for the cluster: "twice the cores" on a machine too small to give each its own cores
+and the load generator others; needs root and the cgroup ``cpu`` controller); the report then
+holds the CPU time the instance used per answered message. The load generator's own CPU time
+per message is always reported. ``--json PATH`` writes the report.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ import json
 import os
 import platform
 import random
+import resource
 import shutil
 import signal
 import socket
@@ -336,10 +342,14 @@ async def run_load(url: str, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.monotonic()
     stop_at = t0 + args.warmup + args.duration if args.duration else float("inf")
     load_before = os.getloadavg()
+    client_cpu_before = _own_cpu_seconds()
+    instance_cpu_before = _cgroup_cpu_seconds(getattr(args, "cgroup", None))
     async with aiohttp.ClientSession(connector=connector) as session:
         await asyncio.gather(*(citizen(n, url, args, stats, session, pool, t0, stop_at)
                                for n in range(args.citizens)))
     ended = time.monotonic()
+    client_cpu = _own_cpu_seconds() - client_cpu_before
+    instance_cpu = _cgroup_cpu_seconds(getattr(args, "cgroup", None))
     measured = [s for s in stats.sent if s.measured and s.acked]
     window = ended - t0 - args.warmup if args.duration else ended - t0
     if measured and not args.duration:  # turns mode: measure from the first measured send
@@ -360,8 +370,82 @@ async def run_load(url: str, args: argparse.Namespace) -> dict[str, Any]:
         "loadavg_before": [round(x, 2) for x in load_before],
         "loadavg_after": [round(x, 2) for x in os.getloadavg()],
     }
+    answered = max(report["messages_answered"], 1)
+    report["client_cpu_ms_per_msg"] = round(1000 * client_cpu / answered, 2)
+    if instance_cpu is not None and instance_cpu_before is not None:
+        report["cpu_quota"] = args.cpu_quota
+        report["instance_cpu_ms_per_msg"] = round(
+            1000 * (instance_cpu - instance_cpu_before) / answered, 2)
     report["reconciliation"] = await reconcile(url, stats)
     return report
+
+
+# -- CPU accounting and limits -----------------------------------------------------------------------
+def _own_cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+CGROUP_ROOT = Path("/sys/fs/cgroup")
+
+
+@dataclass
+class CpuCgroup:
+    """A CPU cgroup limited to ``cpus`` CPUs' time: cgroup v2 (``cpu.max``, usage in
+    ``cpu.stat``) or v1 (``cpu.cfs_quota_us`` in the ``cpu`` hierarchy, usage from a twin group
+    in ``cpuacct``)."""
+
+    dirs: tuple[Path, ...]  # the group in each hierarchy it lives in
+    v2: bool
+
+    @classmethod
+    def create(cls, cpus: float) -> CpuCgroup:
+        name = f"buergerbot-load-{os.getpid()}"
+        v2 = (CGROUP_ROOT / "cgroup.controllers").is_file()
+        dirs = ((CGROUP_ROOT / name,) if v2
+                else (CGROUP_ROOT / "cpu" / name, CGROUP_ROOT / "cpuacct" / name))
+        period = 100_000
+        try:
+            if v2:
+                (CGROUP_ROOT / "cgroup.subtree_control").write_text("+cpu")
+            for path in dirs:
+                path.mkdir()
+            if v2:
+                (dirs[0] / "cpu.max").write_text(f"{int(cpus * period)} {period}")
+            else:
+                (dirs[0] / "cpu.cfs_period_us").write_text(str(period))
+                (dirs[0] / "cpu.cfs_quota_us").write_text(str(int(cpus * period)))
+        except OSError as err:
+            raise SystemExit(f"--cpu-quota braucht Root-Rechte und den cgroup-Controller "
+                             f"'cpu' ({err})") from err
+        return cls(dirs, v2)
+
+    def wrap(self, cmd: list[str]) -> list[str]:
+        """``cmd`` run by a shell that first moves itself into the group (children inherit)."""
+        join = " && ".join(f'echo $$ > "{path}/cgroup.procs"' for path in self.dirs)
+        return ["sh", "-c", f'{join} && exec "$@"', "sh", *cmd]
+
+    def cpu_seconds(self) -> float:
+        if not self.v2:
+            return int((self.dirs[1] / "cpuacct.usage").read_text()) / 1e9
+        for line in (self.dirs[0] / "cpu.stat").read_text().splitlines():
+            key, _, value = line.partition(" ")
+            if key == "usage_usec":
+                return int(value) / 1e6
+        return 0.0
+
+    def remove(self) -> None:
+        for path in self.dirs:
+            for _ in range(50):  # the processes may still be leaving
+                try:
+                    path.rmdir()
+                    break
+                except OSError:
+                    time.sleep(0.1)
+
+
+def _cgroup_cpu_seconds(group: CpuCgroup | None) -> float | None:
+    return group.cpu_seconds() if group is not None else None
 
 
 # -- a single instance started by the tool ------------------------------------------------------------
@@ -381,11 +465,12 @@ def free_block(n: int) -> int:
     raise RuntimeError("no free block of ports")
 
 
-def spawn(cmd: list[str], env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    """Start ``cmd`` in its own process group, output to ``log``."""
+def spawn(cmd: list[str], env: dict[str, str], log: Path,
+          group: CpuCgroup | None = None) -> subprocess.Popen[bytes]:
+    """Start ``cmd`` in its own process group (and CPU cgroup), output to ``log``."""
     with log.open("wb") as out:
-        return subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True)
+        return subprocess.Popen(group.wrap(cmd) if group is not None else cmd, env=env,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
 
 
 @contextlib.asynccontextmanager
@@ -421,7 +506,9 @@ async def single_instance(args: argparse.Namespace) -> AsyncIterator[tuple[str, 
         if args.database_url:
             env["BUERGERBOT_DATABASE_URL"] = args.database_url
         log = state / "run.log"
-        proc = spawn(cmd, env, log)
+        group = args.cgroup = (CpuCgroup.create(args.cpu_quota)
+                               if getattr(args, "cpu_quota", 0.0) else None)
+        proc = spawn(cmd, env, log, group)
         try:
             url = f"http://127.0.0.1:{port}"
             print("Starte den Cluster ..." if cluster else "Starte eine Instanz ...",
@@ -437,6 +524,8 @@ async def single_instance(args: argparse.Namespace) -> AsyncIterator[tuple[str, 
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(10)
+            if group is not None:
+                group.remove()
             if getattr(args, "logs", None):
                 args.logs.mkdir(parents=True, exist_ok=True)
                 for path in [log, *(state / "run").glob("*.log")]:
@@ -465,6 +554,8 @@ def parser() -> argparse.ArgumentParser:
                    help="with --state-dir: train first if the model is stale (into its models/)")
     p.add_argument("--database-url", default="", help="database of the started instance")
     p.add_argument("--cpus", default="", help="taskset CPU list for the started instance")
+    p.add_argument("--cpu-quota", type=float, default=0.0,
+                   help="limit the started instance to this many CPUs' time (cgroup; root)")
     p.add_argument("--logs", type=Path, help="copy the started instance's logs here at the end")
     p.add_argument("--client-cpus", default="", help="CPU list for this load generator")
     p.add_argument("--citizens", type=int, default=50, help="concurrent conversations")
@@ -489,6 +580,9 @@ def check_args(args: argparse.Namespace) -> None:
         raise SystemExit("--citizens muss ≥ 1 und --ws-share zwischen 0 und 1 sein")
     if args.duration <= 0 and args.turns <= 0:
         raise SystemExit("--duration oder --turns angeben")
+    if args.cpu_quota and (args.url or not 0.05 <= args.cpu_quota <= (os.cpu_count() or 1)):
+        raise SystemExit("--cpu-quota gilt nur mit --state-dir, zwischen 0.05 und der Zahl der "
+                         "Kerne")
     if min(args.warmup, args.think, args.turns) < 0 or args.timeout <= 0:
         raise SystemExit("Zeiten und Zahlen dürfen nicht negativ sein")
 

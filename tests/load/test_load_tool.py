@@ -4,8 +4,13 @@ clean numbers. Load figures themselves belong to docs/BENCHMARKS.md, not to test
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
+
+import pytest
 
 from bench import load
 from bot.gateway.app import create_app
@@ -73,3 +78,36 @@ async def test_a_short_run_against_a_real_gateway(aiohttp_server, tmp_path: Path
                                         "unanswered": 0, "altered": 0, "foreign": 0}
     assert len(rasa.received) == 30
     assert report["latency_ms"]["p50"] <= report["latency_ms"]["p99"]
+    assert report["client_cpu_ms_per_msg"] > 0
+    assert "instance_cpu_ms_per_msg" not in report  # no instance of its own, no cgroup
+
+
+def _cgroups_writable() -> bool:
+    root = load.CGROUP_ROOT
+    target = root if (root / "cgroup.controllers").is_file() else root / "cpu"
+    return os.geteuid() == 0 and os.access(target, os.W_OK)
+
+
+@pytest.mark.skipif(not _cgroups_writable(), reason="needs root and a writable cgroup 'cpu'")
+def test_a_cpu_quota_group_holds_the_started_process_and_counts_its_cpu_time() -> None:
+    group = load.CpuCgroup.create(0.5)
+    try:
+        if group.v2:
+            assert (group.dirs[0] / "cpu.max").read_text().split() == ["50000", "100000"]
+        else:
+            assert (group.dirs[0] / "cpu.cfs_quota_us").read_text().strip() == "50000"
+        burn = "import time\nt = time.process_time()\nwhile time.process_time() - t < 0.3: pass\n" \
+               "print(open('/proc/self/cgroup').read())"
+        out = subprocess.run(group.wrap([sys.executable, "-c", burn]), capture_output=True,
+                             text=True, check=True).stdout
+        assert group.dirs[0].name in out  # the child ran inside the group
+        assert group.cpu_seconds() >= 0.3  # and its CPU time was counted there
+    finally:
+        group.remove()
+    assert not any(path.exists() for path in group.dirs)
+
+
+def test_a_cpu_quota_needs_an_instance_of_its_own() -> None:
+    args = load.parser().parse_args(["--url", "http://127.0.0.1:1", "--cpu-quota", "1"])
+    with pytest.raises(SystemExit, match="--cpu-quota"):
+        load.check_args(args)
