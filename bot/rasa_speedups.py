@@ -35,6 +35,12 @@ only when its prediction could be chosen (:class:`TedGate`, which states the exa
 function has a fixed input signature, so the lookup is made once per model and the traced
 function is called directly with the inputs converted exactly as ``tf.function`` converts them.
 
+**Connections to the action server kept alive.** Rasa opens a new HTTP session, and so a new
+TCP connection, for every action call, and closes it after the answer. Calls to the action
+server now share one session per endpoint and event loop (same headers, authentication and
+timeout; no cookie jar, as with a fresh session) whose idle connections are dropped before the
+server's keep-alive timeout would close them.
+
 :func:`install` is called when :mod:`bot.nlu.tokenizer` is imported, which Rasa does before it
 instantiates the pipeline, so every process that loads our model (``rasa run``, ``rasa test``,
 the tests) gets all of them.
@@ -42,7 +48,10 @@ the tests) gets all of them.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import logging
+import weakref
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -71,6 +80,7 @@ def install() -> None:
     _install_action_result_validator()
     _install_ted_gate()
     _install_direct_predict_call()
+    _install_kept_alive_action_calls()
     _installed = True
 
 
@@ -335,3 +345,79 @@ def _install_direct_predict_call() -> None:
         return outputs
 
     RasaModel._rasa_predict = rasa_predict  # type: ignore[method-assign]
+
+
+# Less than the action server's keep-alive timeout (Sanic: 5 s), so a connection is never
+# reused just when the server closes it.
+ACTION_KEEPALIVE_SECONDS = 2.0
+_in_action_call: contextvars.ContextVar[bool] = contextvars.ContextVar(
+    "bot_rasa_speedups_in_action_call", default=False)
+kept_alive_sessions = 0  # HTTP sessions to action servers opened in this process
+original_endpoint_session: Any = None  # Rasa's own EndpointConfig.session
+
+
+class _Borrowed:
+    """``async with`` a kept session without closing it at the end."""
+
+    def __init__(self, session: Any) -> None:
+        self._session = session
+
+    async def __aenter__(self) -> Any:
+        return self._session
+
+    async def __aexit__(self, *exc: object) -> None:
+        return None
+
+
+def _close_now(session: Any) -> None:
+    """Close a kept session without awaiting (its loop may be gone or another one)."""
+    connector = session.connector
+    if connector is not None and not connector.closed:
+        connector._close()
+
+
+def _install_kept_alive_action_calls() -> None:
+    import aiohttp
+    from rasa.core.actions.action import RemoteAction
+    from rasa.utils.endpoints import DEFAULT_REQUEST_TIMEOUT, EndpointConfig
+
+    global original_endpoint_session
+    original_session = original_endpoint_session = EndpointConfig.session
+    original_run = RemoteAction.run
+    kept = "_bot_kept_session"  # on the endpoint: (loop, headers, basic auth, session)
+
+    def session(self: EndpointConfig) -> Any:
+        """Rasa's session per request, but for calls to the action server one kept session
+        per endpoint and event loop, so the connection is kept alive between calls. Same
+        headers, authentication and timeout; no cookies, as with a fresh session."""
+        global kept_alive_sessions
+        if not _in_action_call.get():
+            return original_session(self)
+        loop = asyncio.get_running_loop()
+        found = self.__dict__.get(kept)
+        if found is not None:
+            if (found[0] is loop and found[1] == self.headers and found[2] == self.basic_auth
+                    and not found[3].closed):
+                return _Borrowed(found[3])
+            _close_now(found[3])
+        auth = (aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+                if self.basic_auth else None)
+        new = aiohttp.ClientSession(
+            headers=self.headers, auth=auth,
+            timeout=aiohttp.ClientTimeout(total=DEFAULT_REQUEST_TIMEOUT),
+            connector=aiohttp.TCPConnector(keepalive_timeout=ACTION_KEEPALIVE_SECONDS),
+            cookie_jar=aiohttp.DummyCookieJar())
+        self.__dict__[kept] = (loop, dict(self.headers), dict(self.basic_auth), new)
+        weakref.finalize(self, _close_now, new)
+        kept_alive_sessions += 1
+        return _Borrowed(new)
+
+    async def run(self: RemoteAction, *args: Any, **kwargs: Any) -> Any:
+        token = _in_action_call.set(True)
+        try:
+            return await original_run(self, *args, **kwargs)
+        finally:
+            _in_action_call.reset(token)
+
+    EndpointConfig.session = session  # type: ignore[method-assign]
+    RemoteAction.run = run  # type: ignore[method-assign]

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 # Rasa, TensorFlow and their dependencies warn on import and while predicting.
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -232,3 +232,75 @@ def test_gated_ted_and_direct_calls_predict_like_rasa(trained_model: Path) -> No
         assert got == want, tracker.sender_id
     assert fast[1] == reference[1]
     assert fast[2] == reference[2]
+
+
+async def test_action_calls_keep_the_connection_and_send_the_same_request() -> None:
+    """Calls to the action server reuse one connection (per endpoint and loop) yet send what
+    Rasa's fresh session per call sends — headers, authentication, no cookies — and get the
+    same events; a connection the server closed is not reused."""
+    from aiohttp import web
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import rasa_speedups
+
+    rasa_speedups.install()
+    patched_session = EndpointConfig.session
+    seen: list[tuple[Any, dict[str, str]]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        assert request.transport is not None
+        seen.append((request.transport.get_extra_info("peername"),
+                     {k: v for k, v in request.headers.items()
+                      if k not in ("Content-Length", "Connection")}))
+        response = web.json_response({"events": [
+            {"event": "slot", "name": "service_id", "value": body["next_action"]}],
+            "responses": [{"text": "Hallo"}]})
+        response.set_cookie("session", "x")
+        return response
+
+    port = free_port()
+
+    async def serve() -> web.AppRunner:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port, reuse_address=True).start()
+        return runner
+
+    runner = await serve()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-City": "muster"},
+                              basic_auth={"username": "rasa", "password": "geheim"})
+    domain = Domain.empty()
+
+    async def call() -> list[Any]:
+        action = RemoteAction("action_answer_service", endpoint)
+        return await action.run(CollectingOutputChannel(),
+                                TemplatedNaturalLanguageGenerator(domain.responses),
+                                DialogueStateTracker("citizen-1", []), domain)
+
+    try:
+        kept = await call(), await call()
+        EndpointConfig.session = rasa_speedups.original_endpoint_session  # type: ignore[method-assign]
+        try:
+            fresh = await call()
+        finally:
+            EndpointConfig.session = patched_session  # type: ignore[method-assign]
+        await runner.cleanup()  # the server closes every connection and starts again
+        runner = await serve()
+        again = await call()
+    finally:
+        await runner.cleanup()
+    assert kept[0] == kept[1] == fresh == again
+    (first, headers), (second, _), (third, fresh_headers), (fourth, again_headers) = seen
+    assert first == second  # one connection for both calls
+    assert third != first and fourth != first
+    assert headers == fresh_headers == again_headers  # no cookie sent back, same auth
+    assert "Cookie" not in headers and headers["X-City"] == "muster"
+    assert headers["Authorization"].startswith("Basic ")
