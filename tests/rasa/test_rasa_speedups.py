@@ -130,6 +130,41 @@ async def test_fast_diet_load_predicts_like_rasas_loader(trained_model: Path) ->
             assert p == pytest.approx(q, abs=1e-5), text
 
 
+class _Unhashable:
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_graphs_run_like_dask() -> None:
+    """run_graph_sequentially computes what dask.get computes, calls each task once and
+    raises a task's own exception."""
+    import dask
+
+    from bot.rasa_speedups import run_graph_sequentially
+
+    calls: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(*inputs: Any) -> tuple[str, Any]:
+            calls.append(name)
+            return name, inputs
+        return run
+
+    unhashable = _Unhashable()
+    graph = {"__message__": ("__message__", "Hallo"), "__tracker__": ("__tracker__", unhashable),
+             "a": (node("a"), "__message__"), "b": (node("b"), "a", "missing", ["a", 3]),
+             "c": (node("c"), "b", "__tracker__", (node("inner"), "a")), "d": (node("d"),)}
+    want = dask.get(graph, ["c", "d"])
+    want_calls, calls[:] = list(calls), []
+    got = run_graph_sequentially(graph, ["c", "d"])
+    assert list(got) == list(want) and sorted(calls) == sorted(want_calls)
+
+    def fail(*inputs: Any) -> None:
+        raise ValueError("kaputt")
+
+    with pytest.raises(ValueError, match="kaputt"):
+        run_graph_sequentially({**graph, "e": (fail, "a")}, ["e"])
+
+
 def _story_trackers(agent: Any) -> list[Any]:
     """Every point in the test stories where the policies predict an action."""
     from rasa.core.test import _create_data_generator
@@ -220,12 +255,15 @@ def test_gated_ted_and_direct_calls_predict_like_rasa(trained_model: Path) -> No
     assert rasa_speedups.direct_predict_calls > direct
 
     gated, direct_call = DaskGraphRunner._build_dask_graph, RasaModel._rasa_predict
+    sequential = DaskGraphRunner.run
     DaskGraphRunner._build_dask_graph = rasa_speedups.original_build_dask_graph  # type: ignore[method-assign]
+    DaskGraphRunner.run = rasa_speedups.original_graph_run  # type: ignore[method-assign]
     RasaModel._rasa_predict = rasa_speedups.original_rasa_predict  # type: ignore[method-assign]
     try:
         reference = run_all()
     finally:
         DaskGraphRunner._build_dask_graph = gated  # type: ignore[method-assign]
+        DaskGraphRunner.run = sequential  # type: ignore[method-assign]
         RasaModel._rasa_predict = direct_call  # type: ignore[method-assign]
     assert len({p[1] for p in reference[0]}) > 1  # more than one policy was chosen
     for tracker, got, want in zip(trackers, fast[0], reference[0], strict=True):
