@@ -35,6 +35,13 @@ only when its prediction could be chosen (:class:`TedGate`, which states the exa
 function has a fixed input signature, so the lookup is made once per model and the traced
 function is called directly with the inputs converted exactly as ``tf.function`` converts them.
 
+**Prediction graphs without dask.** Rasa runs its prediction graph (NLU once, policies once per
+predicted action) through dask's synchronous scheduler, whose bookkeeping (ordering, state,
+callbacks) and a minimal schema recomputed on every run cost about a tenth of a chat turn's
+CPU. Prediction graphs are evaluated by a plain recursive evaluator with dask's semantics
+(:func:`run_graph_sequentially`) and each minimal schema is computed once; training graphs
+keep dask.
+
 **Connections to the action server kept alive.** Rasa opens a new HTTP session, and so a new
 TCP connection, for every action call, and closes it after the answer. Calls to the action
 server now share one session per endpoint and event loop (same headers, authentication and
@@ -292,10 +299,13 @@ def _cannot_win(priority: int, others: list[Any], tracker: Any) -> bool:
 def _install_direct_predict_call() -> None:
     import weakref
 
+    import numpy as np
     import tensorflow as tf
     from keras.utils import tf_utils
     from rasa.shared.constants import DIAGNOSTIC_DATA
     from rasa.utils.tensorflow.models import RasaModel
+    from tensorflow.python.eager import context as tf_context
+    from tensorflow.python.framework.constant_op import convert_to_eager_tensor
 
     global original_rasa_predict
     original = original_rasa_predict = RasaModel._rasa_predict
@@ -313,13 +323,23 @@ def _install_direct_predict_call() -> None:
         if (compiler is None or getattr(function, "_created_variables", True)
                 or not specs or len(specs) != 1):
             return None
-        # the very lookup tf.function makes on every call, made once
-        concrete, flat = compiler._maybe_define_function((batch_in,), {})
+        # the very lookup tf.function makes on every call (under its lock), made once
+        with compiler._lock:
+            concrete, flat = compiler._maybe_define_function((batch_in,), {})
         specs = tuple(specs[0])
         if len(flat) != len(specs) or len(specs) != len(batch_in):
             return None
         concrete_functions[model] = (function, concrete, specs)
         return concrete, specs
+
+    def to_tensor(value: Any, spec: Any) -> Any:
+        """tf.function's own input conversion (``function_spec.cast_inputs_to_signature``:
+        ``convert_to_tensor`` with the spec's dtype as hint); for an array of exactly that
+        dtype this ends in ``convert_to_eager_tensor``, called here without the layers of
+        dispatch in between."""
+        if type(value) is np.ndarray and value.dtype == spec.dtype.as_numpy_dtype:
+            return convert_to_eager_tensor(value, tf_context.context(), spec.dtype)
+        return tf.convert_to_tensor(value, dtype_hint=spec.dtype)
 
     def rasa_predict(self: RasaModel, batch_in: tuple[Any, ...]) -> dict[str, Any]:
         """``RasaModel._rasa_predict``, calling the traced prediction function directly."""
@@ -331,9 +351,7 @@ def _install_direct_predict_call() -> None:
         if found is None:
             return original(self, batch_in)
         concrete, specs = found
-        # tf.function's own input conversion (function_spec.cast_inputs_to_signature)
-        tensors = [tf.convert_to_tensor(value, dtype_hint=spec.dtype)
-                   for value, spec in zip(batch_in, specs, strict=True)]
+        tensors = [to_tensor(value, spec) for value, spec in zip(batch_in, specs, strict=True)]
         if not all(spec.is_compatible_with(t) for spec, t in zip(specs, tensors, strict=True)):
             return original(self, batch_in)  # raises tf.function's own error
         if self._training is not False:
@@ -461,13 +479,20 @@ def _install_sequential_graph_runs() -> None:
     global original_graph_run
     original_graph_run = DaskGraphRunner.__dict__["run"]
     schemas = "_bot_minimal_schemas"  # on the runner: targets -> minimal graph schema
+    predicts = "_bot_predicts"  # on the runner: whether it runs a prediction graph
 
     def run(self: DaskGraphRunner, inputs: dict[str, Any] | None = None,
             targets: list[str] | None = None) -> dict[str, Any]:
-        """``DaskGraphRunner.run`` with the minimal schema of each target list computed once
-        (the runner's schema never changes) and the graph run by
+        """``DaskGraphRunner.run`` for prediction graphs, with the minimal schema of each
+        target list computed once (the runner's schema never changes) and the graph run by
         :func:`run_graph_sequentially` instead of dask's scheduler, whose bookkeeping cost
-        a tenth of a chat turn's CPU."""
+        a tenth of a chat turn's CPU. Training graphs run as before."""
+        predicting = self.__dict__.get(predicts)
+        if predicting is None:  # training graphs keep dask (they have "train" nodes)
+            predicting = self.__dict__[predicts] = not any(
+                node.fn == "train" for node in self._graph_schema.nodes.values())
+        if not predicting:
+            return original_graph_run(self, inputs, targets)
         run_targets = targets if targets else self._graph_schema.target_names
         known = self.__dict__.setdefault(schemas, {})
         minimal_schema = known.get(tuple(run_targets))

@@ -1,8 +1,9 @@
 """bot/rasa_speedups.py against Rasa's own code: DIET loaded without tracing a training step
 predicts exactly what Rasa's loader gives (intents, confidences, entities) on the real trained
 model; action results are accepted and rejected exactly as ``jsonschema.validate`` does; the
-gated TED and the direct call of the traced prediction function give exactly the predictions
-(and events) of Rasa's own graph and ``tf.function`` call."""
+gated TED, the direct call of the traced prediction function and the graph run without dask
+give exactly the predictions (and events) of Rasa's own graph, ``tf.function`` call and dask
+run; action calls on a kept-alive connection send and return what Rasa's fresh session does."""
 
 from __future__ import annotations
 
@@ -253,6 +254,7 @@ def test_gated_ted_and_direct_calls_predict_like_rasa(trained_model: Path) -> No
     fast = run_all()
     assert rasa_speedups.ted_skips > skips and rasa_speedups.ted_runs > runs
     assert rasa_speedups.direct_predict_calls > direct
+    assert agent.processor.graph_runner.__dict__.get("_bot_predicts") is True  # type: ignore[union-attr]
 
     gated, direct_call = DaskGraphRunner._build_dask_graph, RasaModel._rasa_predict
     sequential = DaskGraphRunner.run
