@@ -317,7 +317,7 @@ def _install_direct_predict_call() -> None:
         function = model._tf_predict_step
         known = concrete_functions.get(model)
         if known is not None and known[0] is function:
-            return known[1:]
+            return known[1:] if known[1] is not None else None
         compiler = getattr(function, "_variable_creation_fn", None)
         specs = function.input_signature
         if (compiler is None or getattr(function, "_created_variables", True)
@@ -328,6 +328,7 @@ def _install_direct_predict_call() -> None:
             concrete, flat = compiler._maybe_define_function((batch_in,), {})
         specs = tuple(specs[0])
         if len(flat) != len(specs) or len(specs) != len(batch_in):
+            concrete_functions[model] = (function, None, ())  # not this way, Rasa's way
             return None
         concrete_functions[model] = (function, concrete, specs)
         return concrete, specs
@@ -351,6 +352,8 @@ def _install_direct_predict_call() -> None:
         if found is None:
             return original(self, batch_in)
         concrete, specs = found
+        if len(batch_in) != len(specs):
+            return original(self, batch_in)
         tensors = [to_tensor(value, spec) for value, spec in zip(batch_in, specs, strict=True)]
         if not all(spec.is_compatible_with(t) for spec, t in zip(specs, tensors, strict=True)):
             return original(self, batch_in)  # raises tf.function's own error
