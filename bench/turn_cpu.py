@@ -1,10 +1,12 @@
 """CPU time per chat turn in each process of a running stack — robust to a busy machine.
 
     .venv/bin/python bench/turn_cpu.py [--state-dir var] [--url http://127.0.0.1:8080] [--turns 200]
+                                       [--per-conversation 1]
 
 Reads the supervisor's status file (``<state_dir>/run/supervisor.json``) of a running
 ``buergerbot run``, sends sequential chat turns (questions from
-tests/data/musterstadt_questions.jsonl, each in a new conversation) and reports, per child
+tests/data/musterstadt_questions.jsonl, each in a new conversation, or ``--per-conversation N``
+turns in each, to see what a longer conversation costs) and reports, per child
 process group (Rasa, action server, gateway), the CPU seconds it spent per turn, read from
 /proc. Wall-clock latency depends on what else the machine runs; CPU time per turn hardly does,
 so this is the number to compare before and after a change.
@@ -40,8 +42,9 @@ def group_cpu_seconds(pgid: int) -> float:
     return total
 
 
-def ask(url: str, text: str) -> None:
-    body = json.dumps({"conversation_id": f"cpu-{uuid.uuid4().hex[:16]}", "text": text}).encode()
+def ask(url: str, text: str, conversation_id: str | None = None) -> None:
+    conversation_id = conversation_id or f"cpu-{uuid.uuid4().hex[:16]}"
+    body = json.dumps({"conversation_id": conversation_id, "text": text}).encode()
     request = urllib.request.Request(f"{url}/api/v1/chat", body,
                                      {"Content-Type": "application/json"})
     with urllib.request.urlopen(request, timeout=30) as response:
@@ -53,6 +56,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--state-dir", type=Path, default=REPO / "var")
     parser.add_argument("--url", default="http://127.0.0.1:8080")
     parser.add_argument("--turns", type=int, default=200)
+    parser.add_argument("--per-conversation", type=int, default=1,
+                        help="turns in each conversation (default 1: a new one per turn)")
     args = parser.parse_args(argv)
     status_file = args.state_dir / "run" / "supervisor.json"
     try:
@@ -66,8 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         ask(args.url, questions[i])
     before = {name: group_cpu_seconds(child["pid"]) for name, child in children.items()}
     started = time.perf_counter()
+    conversation = ""
     for i in range(args.turns):
-        ask(args.url, questions[i % len(questions)])
+        if i % max(1, args.per_conversation) == 0:
+            conversation = f"cpu-{uuid.uuid4().hex[:16]}"
+        ask(args.url, questions[i % len(questions)], conversation)
     wall = time.perf_counter() - started
     after = {name: group_cpu_seconds(child["pid"]) for name, child in children.items()}
     result = {name: round(1000 * (after[name] - before[name]) / args.turns, 1)
@@ -78,7 +86,8 @@ def main(argv: list[str] | None = None) -> int:
           f"wall {1000 * wall / args.turns:.1f} ms per turn (sequential)")
     print(json.dumps({"cpu_ms_per_turn": result, "wall_ms_per_turn": round(1000 * wall /
                                                                              args.turns, 1),
-                      "turns": args.turns, "loadavg": os.getloadavg()}))
+                      "turns": args.turns, "per_conversation": args.per_conversation,
+                      "loadavg": os.getloadavg()}))
     return 0
 
 

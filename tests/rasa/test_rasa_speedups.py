@@ -1,6 +1,9 @@
 """bot/rasa_speedups.py against Rasa's own code: DIET loaded without tracing a training step
 predicts exactly what Rasa's loader gives (intents, confidences, entities) on the real trained
-model; action results are accepted and rejected exactly as ``jsonschema.validate`` does."""
+model; action results are accepted and rejected exactly as ``jsonschema.validate`` does; the
+gated TED, the direct call of the traced prediction function and the graph run without dask
+give exactly the predictions (and events) of Rasa's own graph, ``tf.function`` call and dask
+run; action calls on a kept-alive connection send and return what Rasa's fresh session does."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import REPO
+from tests.conftest import REPO, free_port
 
 # Rasa, TensorFlow and their dependencies warn on import and while predicting.
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -18,16 +21,42 @@ pytestmark = pytest.mark.filterwarnings("ignore")
 VALID = {"events": [{"event": "slot", "name": "service", "value": "pass"}],
          "responses": [{"text": "Ein Reisepass kostet 70 Euro.", "buttons": [
              {"title": "Termin", "payload": "/book"}], "custom": {"sources": []}}]}
+# What our actions return: slot events, "rewind", responses with custom JSON.
+PLAIN = [
+    {"events": [{"event": "slot", "name": "misses", "value": 1, "timestamp": None},
+                {"event": "rewind", "timestamp": 1795279537.9}],
+     "responses": [{"text": None, "custom": {"text": "Bitte anders formulieren."}}]},
+    {"events": [{"event": "slot", "name": "service_id", "value": None,
+                 "metadata": {"a": 1}}], "responses": []},
+]
 INVALID = [
     {"events": "slot"},
     {"events": [{"name": "service"}]},
     {"events": [{"event": 5}]},
     {"responses": "text"},
     {"responses": [5]},
+    {"events": None},
+    {"events": [{"event": "slot", "name": "service"}]},
+    {"events": [{"event": "slot", "name": 5, "value": "pass"}]},
+    {"events": [{"event": "slot", "name": "a", "value": 1, "timestamp": True}]},
+    {"events": [{"event": "slot", "name": "a", "value": 1, "timestamp": "now"}]},
+    {"events": [{"event": "rewind", "metadata": []}]},
+    {"events": [{"event": "unknown"}]},
+    {"events": [{"event": "user", "parse_data": {"intent": "greet"}}]},
+    {"events": [{"event": "action", "name": 5}]},
+    {"events": [{"event": "entities"}]},
+]
+# Valid, but not among the shapes checked directly: jsonschema decides.
+OTHER_VALID = [
+    {"events": [{"event": "user", "text": "Hallo", "parse_data": {"intent": {"name": "greet"}}}]},
+    {"events": [{"event": "action", "name": "action_listen"}, {"event": "bot", "text": "Hi"}]},
+    {"events": [{"event": "entities", "entities": [{"entity": "service", "value": "pass"}]}]},
+    {"events": [{"event": "slot", "name": "a", "value": 1}], "extra": 1},
 ]
 
 
-@pytest.mark.parametrize("result", [VALID, {}, {"events": [], "responses": []}, *INVALID])
+@pytest.mark.parametrize("result", [VALID, {}, {"events": [], "responses": []}, *PLAIN,
+                                    *INVALID, *OTHER_VALID])
 def test_action_results_are_validated_like_rasa(result: dict[str, Any]) -> None:
     import jsonschema
     from rasa.core.actions.action import RemoteAction
@@ -50,6 +79,13 @@ def test_action_results_are_validated_like_rasa(result: dict[str, Any]) -> None:
         assert list(raised.value.path) == list(expected.path)
         assert raised.value.message.startswith(expected.message)
         assert "Failed to validate Action server response" in raised.value.message
+
+
+@pytest.mark.parametrize("result", [VALID, {}, *PLAIN])
+def test_our_action_results_skip_jsonschema(result: dict[str, Any]) -> None:
+    from bot.rasa_speedups import plainly_valid_action_result
+
+    assert plainly_valid_action_result(result)
 
 
 async def _parse_all(model: Path, texts: list[str]) -> list[dict[str, Any]]:
@@ -80,7 +116,7 @@ async def test_fast_diet_load_predicts_like_rasas_loader(trained_model: Path) ->
     fast = await _parse_all(trained_model, texts)
     assert fast_load.fast_loads == before + 1, "DIET was not loaded the fast way"
 
-    patched = RasaModel.load
+    patched = RasaModel.__dict__["load"]  # the classmethod itself, not a method bound to RasaModel
     RasaModel.load = classmethod(fast_load.original_load)  # type: ignore[method-assign]
     try:
         reference = await _parse_all(trained_model, texts)
@@ -93,3 +129,218 @@ async def test_fast_diet_load_predicts_like_rasas_loader(trained_model: Path) ->
         assert [name for name, _ in got["ranking"]] == [name for name, _ in want["ranking"]], text
         for (_, p), (_, q) in zip(got["ranking"], want["ranking"], strict=True):
             assert p == pytest.approx(q, abs=1e-5), text
+
+
+class _Unhashable:
+    __hash__ = None  # type: ignore[assignment]
+
+
+def test_graphs_run_like_dask() -> None:
+    """run_graph_sequentially computes what dask.get computes, calls each task once and
+    raises a task's own exception."""
+    import dask
+
+    from bot.rasa_speedups import run_graph_sequentially
+
+    calls: list[str] = []
+
+    def node(name: str) -> Any:
+        def run(*inputs: Any) -> tuple[str, Any]:
+            calls.append(name)
+            return name, inputs
+        return run
+
+    unhashable = _Unhashable()
+    graph = {"__message__": ("__message__", "Hallo"), "__tracker__": ("__tracker__", unhashable),
+             "a": (node("a"), "__message__"), "b": (node("b"), "a", "missing", ["a", 3]),
+             "c": (node("c"), "b", "__tracker__", (node("inner"), "a")), "d": (node("d"),)}
+    want = dask.get(graph, ["c", "d"])
+    want_calls, calls[:] = list(calls), []
+    got = run_graph_sequentially(graph, ["c", "d"])
+    assert list(got) == list(want) and sorted(calls) == sorted(want_calls)
+
+    def fail(*inputs: Any) -> None:
+        raise ValueError("kaputt")
+
+    with pytest.raises(ValueError, match="kaputt"):
+        run_graph_sequentially({**graph, "e": (fail, "a")}, ["e"])
+
+
+def _story_trackers(agent: Any) -> list[Any]:
+    """Every point in the test stories where the policies predict an action."""
+    from rasa.core.test import _create_data_generator
+    from rasa.shared.core.events import ActionExecuted
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    stories = _create_data_generator(str(REPO / "tests" / "test_stories.yml"), agent, None,
+                                     True).generate_story_trackers()
+    out = []
+    for story in stories:
+        events = list(story.events)
+        out += [DialogueStateTracker.from_events(story.sender_id, events[:i], agent.domain.slots)
+                for i, event in enumerate(events) if i and isinstance(event, ActionExecuted)]
+    return out
+
+
+def _random_trackers(domain: Any, count: int) -> list[Any]:
+    """Conversations no rule or story covers (random intents and actions, some with a
+    rejected action last), so that TED has to run and the fallbacks apply."""
+    import random
+
+    from rasa.shared.core.events import ActionExecuted, ActionExecutionRejected, UserUttered
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    rng = random.Random(7)
+    actions = [a for a in domain.action_names_or_texts
+               if a != "action_listen" and not a.startswith("action_default")]
+    trackers = []
+    for n in range(count):
+        events: list[Any] = [ActionExecuted("action_listen")]
+        for _ in range(rng.randint(1, 4)):
+            events.append(UserUttered("x", {"name": rng.choice(domain.intents),
+                                            "confidence": 1.0}))
+            events += [ActionExecuted(rng.choice(actions)) for _ in range(rng.randint(0, 2))]
+            if rng.random() < 0.8:
+                events.append(ActionExecuted("action_listen"))
+        if rng.random() < 0.15:
+            events.append(ActionExecutionRejected(rng.choice(actions)))
+        trackers.append(DialogueStateTracker.from_events(f"random-{n}", events, domain.slots))
+    return trackers
+
+
+def _prediction(agent: Any, tracker: Any) -> tuple[Any, ...]:
+    p = agent.processor._predict_next_with_tracker(tracker)
+    events = [{k: v for k, v in e.as_dict().items() if k != "timestamp"} for e in p.events]
+    return (p.probabilities, p.policy_name, p.policy_priority, events,
+            p.is_end_to_end_prediction, p.is_no_user_prediction, p.hide_rule_turn,
+            p.action_metadata, sorted(p.diagnostic_data))
+
+
+@pytest.mark.slow
+def test_gated_ted_and_direct_calls_predict_like_rasa(trained_model: Path) -> None:
+    """The same next-action prediction (probabilities, policy, events) as Rasa's own graph,
+    with TED skipped when it could not be chosen, and the traced prediction functions called
+    directly; the NLU's intents, confidences and entities are identical, not just close."""
+    import asyncio
+
+    from rasa.core.agent import Agent
+    from rasa.engine.runner.dask import DaskGraphRunner
+    from rasa.utils.tensorflow.models import RasaModel
+
+    from bot import rasa_speedups
+
+    rasa_speedups.install()
+    agent = Agent.load(str(trained_model))
+    trackers = _story_trackers(agent) + _random_trackers(agent.domain, 120)
+    rows = (REPO / "tests" / "data" / "musterstadt_questions.jsonl").read_text("utf-8")
+    texts = [json.loads(line)["question"] for line in rows.splitlines() if line.strip()][:30]
+    texts += ["Hallo", "Danke, tschüss", "Was kostet das?", "qwertz uiop", "Ja"]
+
+    from rasa.core.policies.ted_policy import TEDPolicy
+
+    nodes = agent.processor.graph_runner._instantiated_nodes.values()  # type: ignore[union-attr]
+    ted = next(n._component for n in nodes if type(n._component) is TEDPolicy)
+
+    def run_all() -> tuple[list[Any], list[Any], list[Any]]:
+        parsed = [asyncio.run(agent.parse_message(text)) for text in texts]
+        return ([_prediction(agent, tracker) for tracker in trackers],
+                [(p["intent_ranking"], p["entities"]) for p in parsed],
+                # TED itself, whether chosen or not
+                [ted.predict_action_probabilities(t, agent.domain).probabilities
+                 for t in trackers[::4]])
+
+    skips, runs, direct = (rasa_speedups.ted_skips, rasa_speedups.ted_runs,
+                           rasa_speedups.direct_predict_calls)
+    fast = run_all()
+    assert rasa_speedups.ted_skips > skips and rasa_speedups.ted_runs > runs
+    assert rasa_speedups.direct_predict_calls > direct
+    assert agent.processor.graph_runner.__dict__.get("_bot_predicts") is True  # type: ignore[union-attr]
+
+    gated, direct_call = DaskGraphRunner._build_dask_graph, RasaModel._rasa_predict
+    sequential = DaskGraphRunner.run
+    DaskGraphRunner._build_dask_graph = rasa_speedups.original_build_dask_graph  # type: ignore[method-assign]
+    DaskGraphRunner.run = rasa_speedups.original_graph_run  # type: ignore[method-assign]
+    RasaModel._rasa_predict = rasa_speedups.original_rasa_predict  # type: ignore[method-assign]
+    try:
+        reference = run_all()
+    finally:
+        DaskGraphRunner._build_dask_graph = gated  # type: ignore[method-assign]
+        DaskGraphRunner.run = sequential  # type: ignore[method-assign]
+        RasaModel._rasa_predict = direct_call  # type: ignore[method-assign]
+    assert len({p[1] for p in reference[0]}) > 1  # more than one policy was chosen
+    for tracker, got, want in zip(trackers, fast[0], reference[0], strict=True):
+        assert got == want, tracker.sender_id
+    assert fast[1] == reference[1]
+    assert fast[2] == reference[2]
+
+
+async def test_action_calls_keep_the_connection_and_send_the_same_request() -> None:
+    """Calls to the action server reuse one connection (per endpoint and loop) yet send what
+    Rasa's fresh session per call sends — headers, authentication, no cookies — and get the
+    same events; a connection the server closed is not reused."""
+    from aiohttp import web
+    from rasa.core.actions.action import RemoteAction
+    from rasa.core.channels.channel import CollectingOutputChannel
+    from rasa.core.nlg import TemplatedNaturalLanguageGenerator
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.utils.endpoints import EndpointConfig
+
+    from bot import rasa_speedups
+
+    rasa_speedups.install()
+    patched_session = EndpointConfig.session
+    seen: list[tuple[Any, dict[str, str]]] = []
+
+    async def webhook(request: web.Request) -> web.Response:
+        body = await request.json()
+        assert request.transport is not None
+        seen.append((request.transport.get_extra_info("peername"),
+                     {k: v for k, v in request.headers.items()
+                      if k not in ("Content-Length", "Connection")}))
+        response = web.json_response({"events": [
+            {"event": "slot", "name": "service_id", "value": body["next_action"]}],
+            "responses": [{"text": "Hallo"}]})
+        response.set_cookie("session", "x")
+        return response
+
+    port = free_port()
+
+    async def serve() -> web.AppRunner:
+        app = web.Application()
+        app.router.add_post("/webhook", webhook)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port, reuse_address=True).start()
+        return runner
+
+    runner = await serve()
+    endpoint = EndpointConfig(f"http://127.0.0.1:{port}/webhook", headers={"X-City": "muster"},
+                              basic_auth={"username": "rasa", "password": "geheim"})
+    domain = Domain.empty()
+
+    async def call() -> list[Any]:
+        action = RemoteAction("action_answer_service", endpoint)
+        return await action.run(CollectingOutputChannel(),
+                                TemplatedNaturalLanguageGenerator(domain.responses),
+                                DialogueStateTracker("citizen-1", []), domain)
+
+    try:
+        kept = await call(), await call()
+        EndpointConfig.session = rasa_speedups.original_endpoint_session  # type: ignore[method-assign]
+        try:
+            fresh = await call()
+        finally:
+            EndpointConfig.session = patched_session  # type: ignore[method-assign]
+        await runner.cleanup()  # the server closes every connection and starts again
+        runner = await serve()
+        again = await call()
+    finally:
+        await runner.cleanup()
+    assert kept[0] == kept[1] == fresh == again
+    (first, headers), (second, _), (third, fresh_headers), (fourth, again_headers) = seen
+    assert first == second  # one connection for both calls
+    assert third != first and fourth != first
+    assert headers == fresh_headers == again_headers  # no cookie sent back, same auth
+    assert "Cookie" not in headers and headers["X-City"] == "muster"
+    assert headers["Authorization"].startswith("Basic ")
