@@ -34,6 +34,7 @@ __all__ = [
     "fold",
     "split_compound",
     "stem",
+    "strip_stopwords",
     "tokenize",
     "word_terms",
 ]
@@ -260,6 +261,17 @@ def analyze(text: str, lexicon: Lexicon) -> list[str]:
 def content_words(text: str, lexicon: Lexicon) -> list[str]:
     """The content words' index terms, one per word (no compound parts), in order."""
     return [whole for whole, _ in word_terms(text, lexicon)]
+
+
+def strip_stopwords(text: str) -> str:
+    """``text`` without its stop and filler words, other words in their original spelling.
+
+    "ähm ich wollt fragen was ich für den perso brauche" -> "perso". What the dense side embeds
+    besides the query itself: the fillers of spoken and chatty questions pull the sentence
+    embedding away from the service. A text of stop words only comes back unchanged.
+    """
+    words = [w for w in _WORD.findall(text) if fold(w) not in STOPWORDS]
+    return " ".join(words) if words else text
 
 
 def build_vocabulary(texts: Iterable[str], lemmas: Mapping[str, str], min_part: int = 4) -> frozenset[str]:

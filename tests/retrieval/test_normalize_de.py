@@ -12,6 +12,7 @@ from retrieval.normalize import (
     fold,
     split_compound,
     stem,
+    strip_stopwords,
     tokenize,
 )
 
@@ -78,3 +79,10 @@ def test_lemma_table_is_spacy_lookup_data() -> None:
     lemmas = load_lemmas()
     assert len(lemmas) > 100_000
     assert lemmas[fold("beantragt")] == "beantragen"
+
+
+def test_strip_stopwords_keeps_content_words_in_their_spelling() -> None:
+    assert strip_stopwords("ähm ich wollt fragen was ich für den Perso brauche") == "Perso"
+    assert strip_stopwords("Wie melde ich mein Auto-Kennzeichen um?") == "melde Auto-Kennzeichen"
+    # nothing but stop words: the text stays as it is rather than becoming empty
+    assert strip_stopwords("was kann ich tun") == "was kann ich tun"
