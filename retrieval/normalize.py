@@ -64,6 +64,9 @@ class Lexicon:
     deletes: Mapping[str, str] = field(default_factory=dict)
     # Words that say nothing in this catalogue (the city's own name), folded.
     stopwords: frozenset[str] = frozenset()
+    # Folded lemmas of the lemma table: real words, never "corrected" into a catalogue word
+    # ("winter" is not a typo of "wiener", nor "student" of "stunden").
+    lemma_words: frozenset[str] = frozenset()
 
 
 # -- folding and stemming --------------------------------------------------------------------
@@ -146,13 +149,14 @@ def _deletions(word: str) -> set[str]:
 def correct(folded: str, lexicon: Lexicon) -> str:
     """A vocabulary word within one edit of an unknown folded word, else the word itself.
 
-    Words the lemma table or the vocabulary know are never changed; short words (< 6 letters)
+    Words the lemma table (forms or lemmas) or the vocabulary know are never changed; short words (< 6 letters)
     neither, since one edit turns them into too many other words.
     """
     if (
         len(folded) < 6
         or folded in lexicon.vocabulary
         or folded in lexicon.lemmas
+        or folded in lexicon.lemma_words
         or not folded.isalpha()
         or not lexicon.deletes
     ):

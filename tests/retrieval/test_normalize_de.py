@@ -58,6 +58,18 @@ def test_typo_correction_only_for_unknown_long_words() -> None:
     assert correct("hund", lex) == "hund"
 
 
+def test_real_words_are_not_corrected_into_catalogue_words() -> None:
+    # "winter" is one letter from the catalogue's "wiener" but a word of its own: the lemma
+    # table knows it as a lemma (not as an inflected form), which is enough
+    vocab = frozenset({"wiener", "stunden"})
+    lex = catalogue_lexicon(["Wiener Stunden"])
+    assert "winter" not in lex.lemmas or lex.lemmas["winter"] == "winter"
+    assert correct("winter", lex) == "winter"
+    assert correct("student", lex) == "student"
+    bare = Lexicon(lemmas={}, vocabulary=vocab, deletes=build_deletes(vocab))
+    assert correct("winter", bare) == "wiener"  # without the lemma table it would be
+
+
 def test_analyze_lemmatises_drops_stopwords_and_splits() -> None:
     lex = catalogue_lexicon(["Bewohnerparkausweis", "Parkausweis", "Anwohner", "Antrag"],
                             city="München")
