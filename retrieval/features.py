@@ -23,6 +23,7 @@ __all__ = [
     "coverage",
     "name_cover",
     "name_match",
+    "particle_conflict",
 ]
 
 FloatArray = npt.NDArray[np.float32]
@@ -44,7 +45,18 @@ CANDIDATE_FEATURES = (
     "dense2_max",  # the second embedding model's best cosine (0 without one)
     "dense2_rr",  # 1 / (1 + its rank)
     "own_cover",  # name_cover over the service's own names (no synonym that is another's name)
+    # dense cosines of the query without its stop and filler words ("ähm ich wollt fragen ...")
+    "clean_max",
+    "clean_name",
+    "clean_body",
+    "particle_conflict",  # the name says "abmelden" where the query says "anmelden" (1/0)
 )
+
+# Separable and inseparable verb particles whose swap turns a word into its counterpart
+# ("anmelden"/"abmelden", "einreisen"/"ausreisen", "zuziehen"/"wegziehen"), longest first.
+_PARTICLES = ("zuruck", "unter", "nach", "auf", "aus", "bei", "ein", "weg", "vor", "ab", "an",
+              "um", "zu")
+_MIN_ROOT = 4
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +80,11 @@ class Signals:
     # the second model's cosines ("a+b" model specs; zeros without one)
     dense2_max: FloatArray
     dense2_name: FloatArray
+    # the first model's cosines for the query without stop words (same as dense_* when the
+    # query has none)
+    clean_max: FloatArray
+    clean_name: FloatArray
+    clean_body: FloatArray
 
 
 def coverage(
@@ -134,6 +151,30 @@ def name_cover(words: Sequence[QueryWord], names: Sequence[frozenset[str]]) -> f
     return best
 
 
+def _split_particle(term: str) -> tuple[str, str] | None:
+    for particle in _PARTICLES:
+        if term.startswith(particle) and len(term) - len(particle) >= _MIN_ROOT:
+            return particle, term[len(particle):]
+    return None
+
+
+def particle_conflict(query_terms: frozenset[str], name_terms: frozenset[str]) -> float:
+    """1.0 when the service's name has a word the query has with another verb particle.
+
+    Terms are index terms (folded, stemmed): "abmeld" in "Fahrzeug abmelden" against "anmeld"
+    in "Auto anmelden" is a conflict: the same root, the opposite action. Words both sides share
+    are ignored ("Wohnsitz anmelden" does not conflict with "anmelden und abmelden").
+    """
+    query_only = [s for s in map(_split_particle, query_terms - name_terms) if s is not None]
+    if not query_only:
+        return 0.0
+    for term in name_terms - query_terms:
+        split = _split_particle(term)
+        if split is not None and any(p != split[0] and r == split[1] for p, r in query_only):
+            return 1.0
+    return 0.0
+
+
 def candidate_features(
     signals: Signals,
     candidates: npt.NDArray[np.int64],
@@ -142,6 +183,7 @@ def candidate_features(
     name_cover_of: Callable[[npt.NDArray[np.int64]], FloatArray],
     own_cover_of: Callable[[npt.NDArray[np.int64]], FloatArray],
     priors: FloatArray,
+    conflict_of: Callable[[npt.NDArray[np.int64]], FloatArray] | None = None,
 ) -> FloatArray:
     """Feature matrix (candidates x :data:`CANDIDATE_FEATURES`).
 
@@ -164,5 +206,9 @@ def candidate_features(
         signals.dense2_max[candidates],
         1.0 / (1.0 + rank_positions(signals.dense2_max)[candidates]),
         own_cover_of(candidates),
+        signals.clean_max[candidates],
+        signals.clean_name[candidates],
+        signals.clean_body[candidates],
+        conflict_of(candidates) if conflict_of is not None else np.zeros(len(candidates)),
     ]
     return np.stack([np.asarray(c, dtype=np.float32) for c in cols], axis=1)

@@ -16,7 +16,7 @@ from types import MappingProxyType
 
 from retrieval.normalize import Lexicon, build_deletes, build_vocabulary, fold
 
-__all__ = ["catalogue_lexicon", "load_lemmas"]
+__all__ = ["catalogue_lexicon", "lemma_words", "load_lemmas"]
 
 
 @lru_cache(maxsize=1)
@@ -35,6 +35,12 @@ def load_lemmas() -> Mapping[str, str]:
     return MappingProxyType(table)
 
 
+@lru_cache(maxsize=1)
+def lemma_words() -> frozenset[str]:
+    """The lemmas of :func:`load_lemmas` (folded): the words the table knows as base forms."""
+    return frozenset(load_lemmas().values())
+
+
 def catalogue_lexicon(texts: Iterable[str], city: str = "") -> Lexicon:
     """A lexicon whose compound vocabulary is the catalogue's own words.
 
@@ -50,4 +56,4 @@ def catalogue_lexicon(texts: Iterable[str], city: str = "") -> Lexicon:
         if word.endswith("en"):  # Munchen -> Munchner, Munchens
             stop.update({word[:-2] + "ner", word[:-2] + "nern", word[:-2] + "nerin"})
     return Lexicon(lemmas=lemmas, vocabulary=vocabulary, deletes=build_deletes(vocabulary),
-                   stopwords=frozenset(stop))
+                   stopwords=frozenset(stop), lemma_words=lemma_words())

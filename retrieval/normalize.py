@@ -34,6 +34,7 @@ __all__ = [
     "fold",
     "split_compound",
     "stem",
+    "strip_stopwords",
     "tokenize",
     "word_terms",
 ]
@@ -63,6 +64,9 @@ class Lexicon:
     deletes: Mapping[str, str] = field(default_factory=dict)
     # Words that say nothing in this catalogue (the city's own name), folded.
     stopwords: frozenset[str] = frozenset()
+    # Folded lemmas of the lemma table: real words, never "corrected" into a catalogue word
+    # ("winter" is not a typo of "wiener", nor "student" of "stunden").
+    lemma_words: frozenset[str] = frozenset()
 
 
 # -- folding and stemming --------------------------------------------------------------------
@@ -145,13 +149,14 @@ def _deletions(word: str) -> set[str]:
 def correct(folded: str, lexicon: Lexicon) -> str:
     """A vocabulary word within one edit of an unknown folded word, else the word itself.
 
-    Words the lemma table or the vocabulary know are never changed; short words (< 6 letters)
+    Words the lemma table (forms or lemmas) or the vocabulary know are never changed; short words (< 6 letters)
     neither, since one edit turns them into too many other words.
     """
     if (
         len(folded) < 6
         or folded in lexicon.vocabulary
         or folded in lexicon.lemmas
+        or folded in lexicon.lemma_words
         or not folded.isalpha()
         or not lexicon.deletes
     ):
@@ -260,6 +265,17 @@ def analyze(text: str, lexicon: Lexicon) -> list[str]:
 def content_words(text: str, lexicon: Lexicon) -> list[str]:
     """The content words' index terms, one per word (no compound parts), in order."""
     return [whole for whole, _ in word_terms(text, lexicon)]
+
+
+def strip_stopwords(text: str) -> str:
+    """``text`` without its stop and filler words, other words in their original spelling.
+
+    "ähm ich wollt fragen was ich für den perso brauche" -> "perso". What the dense side embeds
+    besides the query itself: the fillers of spoken and chatty questions pull the sentence
+    embedding away from the service. A text of stop words only comes back unchanged.
+    """
+    words = [w for w in _WORD.findall(text) if fold(w) not in STOPWORDS]
+    return " ".join(words) if words else text
 
 
 def build_vocabulary(texts: Iterable[str], lemmas: Mapping[str, str], min_part: int = 4) -> frozenset[str]:

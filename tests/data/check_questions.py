@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Validate the Munich retrieval question sets (stdlib only).
 
-Checks muenchen_dev.jsonl and muenchen_test.jsonl next to this script:
+Checks muenchen_dev.jsonl, muenchen_test.jsonl and muenchen_dev_extra.jsonl next to this script:
   * every line is a JSON object with "question" (non-empty string) and
     "service_ids" (list of strings); "aspect" is optional and, if present,
     one of ALLOWED_ASPECTS; no other keys
@@ -39,6 +39,7 @@ FILES = {
     # name: (minimum answerable, minimum unanswerable)
     "muenchen_dev.jsonl": (150, 25),
     "muenchen_test.jsonl": (150, 40),
+    "muenchen_dev_extra.jsonl": (40, 20),
 }
 
 ALLOWED_KEYS = {"question", "service_ids", "aspect"}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from retrieval.features import QueryWord, name_cover, name_match
+from retrieval.features import QueryWord, name_cover, name_match, particle_conflict
 
 
 def _w(term: str, weight: float, parts: tuple[str, ...] = ()) -> QueryWord:
@@ -26,3 +26,14 @@ def test_name_cover_counts_compounds_by_their_parts() -> None:
     query = [_w("reisepassverlust", 5.0, ("reisepass", "verlust"))]
     assert name_cover(query, [frozenset({"verlust", "reisepass", "diebstahl"})]) == 1.0
     assert name_cover([], [frozenset({"x"})]) == 0.0
+
+
+def test_particle_conflict_is_the_opposite_action_of_one_root() -> None:
+    # "Auto anmelden" against the service "Fahrzeug abmelden": same root, other particle
+    assert particle_conflict(frozenset({"auto", "anmeld"}), frozenset({"fahrzeug", "abmeld"})) == 1.0
+    assert particle_conflict(frozenset({"wohnsitz", "anmeld"}), frozenset({"wohnsitz", "anmeld"})) == 0.0
+    # a name that has both words is no conflict; nor are unrelated words or bare roots
+    assert particle_conflict(frozenset({"anmeld"}), frozenset({"anmeld", "abmeld"})) == 0.0
+    assert particle_conflict(frozenset({"einreis"}), frozenset({"ausreis"})) == 1.0
+    assert particle_conflict(frozenset({"meld"}), frozenset({"abmeld"})) == 0.0
+    assert particle_conflict(frozenset({"ummeld"}), frozenset({"reisepass"})) == 0.0

@@ -12,6 +12,7 @@ from retrieval.normalize import (
     fold,
     split_compound,
     stem,
+    strip_stopwords,
     tokenize,
 )
 
@@ -57,6 +58,18 @@ def test_typo_correction_only_for_unknown_long_words() -> None:
     assert correct("hund", lex) == "hund"
 
 
+def test_real_words_are_not_corrected_into_catalogue_words() -> None:
+    # "winter" is one letter from the catalogue's "wiener" but a word of its own: the lemma
+    # table knows it as a lemma (not as an inflected form), which is enough
+    vocab = frozenset({"wiener", "stunden"})
+    lex = catalogue_lexicon(["Wiener Stunden"])
+    assert "winter" not in lex.lemmas or lex.lemmas["winter"] == "winter"
+    assert correct("winter", lex) == "winter"
+    assert correct("student", lex) == "student"
+    bare = Lexicon(lemmas={}, vocabulary=vocab, deletes=build_deletes(vocab))
+    assert correct("winter", bare) == "wiener"  # without the lemma table it would be
+
+
 def test_analyze_lemmatises_drops_stopwords_and_splits() -> None:
     lex = catalogue_lexicon(["Bewohnerparkausweis", "Parkausweis", "Anwohner", "Antrag"],
                             city="München")
@@ -78,3 +91,10 @@ def test_lemma_table_is_spacy_lookup_data() -> None:
     lemmas = load_lemmas()
     assert len(lemmas) > 100_000
     assert lemmas[fold("beantragt")] == "beantragen"
+
+
+def test_strip_stopwords_keeps_content_words_in_their_spelling() -> None:
+    assert strip_stopwords("ähm ich wollt fragen was ich für den Perso brauche") == "Perso"
+    assert strip_stopwords("Wie melde ich mein Auto-Kennzeichen um?") == "melde Auto-Kennzeichen"
+    # nothing but stop words: the text stays as it is rather than becoming empty
+    assert strip_stopwords("was kann ich tun") == "was kann ich tun"
