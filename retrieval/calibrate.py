@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -164,8 +165,15 @@ def cross_validate(samples: Sequence[Sample], folds: int, max_wrong: float,
     return {k: round(pooled[k] / max(weights[k], 1), 4) for k in pooled}
 
 
-def write_calibration(entries: dict[str, dict[str, object]]) -> None:
+def write_calibration(entries: dict[str, dict[str, object]], default: str | None = None) -> None:
+    """Store ``entries``; with ``default``, models without an entry of their own use that
+    model's entry from now on."""
     text = _OUT.read_text(encoding="utf-8")
+    if default is not None:
+        text, n = re.subn(r'^DEFAULT_MODEL = ".*"$', f"DEFAULT_MODEL = {json.dumps(default)}",
+                          text, count=1, flags=re.MULTILINE)
+        if n != 1:
+            raise RuntimeError("DEFAULT_MODEL fehlt in retrieval/calibration.py")
     head, _sep, tail = text.partition("CALIBRATION: dict[str, dict[str, object]] = ")
     _old, _sep2, rest = tail.partition("\n\n_FALLBACK_RERANK")
     body = json.dumps(entries, indent=4, sort_keys=True)
@@ -188,7 +196,7 @@ def main(argv: list[str]) -> int:
     parser.add_argument("--write", action="store_true",
                         help="store the fitted parameters in retrieval/calibration.py")
     parser.add_argument("--default", action="store_true",
-                        help="also store them as the default for other models")
+                        help="models without an entry of their own use this one")
     args = parser.parse_args(argv)
     from bot.catalogue import load_catalogue
     from retrieval.engine import Retriever
@@ -221,9 +229,7 @@ def main(argv: list[str]) -> int:
 
         entries = dict(CALIBRATION)
         entries[args.model] = entry
-        if args.default:
-            entries["default"] = entry
-        write_calibration(entries)
+        write_calibration(entries, args.model if args.default else None)
     return 0
 
 

