@@ -342,14 +342,15 @@ async def run_load(url: str, args: argparse.Namespace) -> dict[str, Any]:
     t0 = time.monotonic()
     stop_at = t0 + args.warmup + args.duration if args.duration else float("inf")
     load_before = os.getloadavg()
+    group: CpuCgroup | None = getattr(args, "cgroup", None)  # set by single_instance
     client_cpu_before = _own_cpu_seconds()
-    instance_cpu_before = _cgroup_cpu_seconds(getattr(args, "cgroup", None))
+    instance_cpu_before = group.cpu_seconds() if group is not None else 0.0
     async with aiohttp.ClientSession(connector=connector) as session:
         await asyncio.gather(*(citizen(n, url, args, stats, session, pool, t0, stop_at)
                                for n in range(args.citizens)))
     ended = time.monotonic()
     client_cpu = _own_cpu_seconds() - client_cpu_before
-    instance_cpu = _cgroup_cpu_seconds(getattr(args, "cgroup", None))
+    instance_cpu = group.cpu_seconds() - instance_cpu_before if group is not None else None
     measured = [s for s in stats.sent if s.measured and s.acked]
     window = ended - t0 - args.warmup if args.duration else ended - t0
     if measured and not args.duration:  # turns mode: measure from the first measured send
@@ -372,10 +373,9 @@ async def run_load(url: str, args: argparse.Namespace) -> dict[str, Any]:
     }
     answered = max(report["messages_answered"], 1)
     report["client_cpu_ms_per_msg"] = round(1000 * client_cpu / answered, 2)
-    if instance_cpu is not None and instance_cpu_before is not None:
+    if instance_cpu is not None:
         report["cpu_quota"] = args.cpu_quota
-        report["instance_cpu_ms_per_msg"] = round(
-            1000 * (instance_cpu - instance_cpu_before) / answered, 2)
+        report["instance_cpu_ms_per_msg"] = round(1000 * instance_cpu / answered, 2)
     report["reconciliation"] = await reconcile(url, stats)
     return report
 
@@ -442,10 +442,6 @@ class CpuCgroup:
                     break
                 except OSError:
                     time.sleep(0.1)
-
-
-def _cgroup_cpu_seconds(group: CpuCgroup | None) -> float | None:
-    return group.cpu_seconds() if group is not None else None
 
 
 # -- a single instance started by the tool ------------------------------------------------------------
