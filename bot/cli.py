@@ -130,7 +130,7 @@ def cmd_cluster(args: argparse.Namespace) -> int:
 
 async def _run_stack(settings: Settings, *, train: bool) -> int:
     from bot.supervisor import Supervisor, run_until_stopped, stack_specs, write_rasa_endpoints
-    from bot.training import build_index, ensure_model, model_path, rasa_env
+    from bot.training import ensure_model, index_ready, model_path, rasa_env
 
     started = time.monotonic()
     _say("buergerbot startet ...")
@@ -149,11 +149,6 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
             _say("Kein trainiertes Modell vorhanden; bitte ohne --no-train starten.")
             return 1
     env = rasa_env(settings)
-
-    async def index() -> None:
-        if await asyncio.to_thread(build_index, env) != 0:
-            raise RuntimeError("Suchindex konnte nicht erstellt werden.")
-
     _say("[3/4] Dienste starten (Rasa, Gateway; der Action-Server nach dem Suchindex)")
     _say("[4/4] Suchindex prüfen")
     write_rasa_endpoints(settings)
@@ -175,7 +170,7 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
              "Beenden mit Strg+C.")
 
     # Rasa takes longest to load: it starts while the index is checked (or built).
-    indexed = asyncio.create_task(index())
+    indexed = asyncio.create_task(index_ready(env))
     try:
         return await run_until_stopped(supervisor, settings.startup_timeout, ready=ready,
                                        say=_say, gates={"action_server": indexed})

@@ -6,6 +6,7 @@ components and the Rasa version; the model is stored as ``<models_dir>/buergerbo
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import os
 import subprocess
@@ -106,3 +107,10 @@ def build_index(env: dict[str, str]) -> int:
     """``buergerbot index`` in a child process (loads or builds the search index), so the
     embedding model's memory is returned before the stack starts; its exit code."""
     return subprocess.call([sys.executable, "-m", "bot.cli", "index"], env=env)
+
+
+async def index_ready(env: dict[str, str]) -> None:
+    """:func:`build_index` off the event loop, for a start-up gate: the children that need the
+    index wait for this; it raises (German message) when the index could not be built."""
+    if await asyncio.to_thread(build_index, env) != 0:
+        raise RuntimeError("Suchindex konnte nicht erstellt werden.")

@@ -123,7 +123,7 @@ def other_supervisor(run_dir: Path) -> int | None:
 async def run_cluster(settings: Settings, options: ClusterOptions, say: Say) -> int:
     from bot.catalogue import load_catalogue
     from bot.staff.mount import options_from_settings
-    from bot.training import build_index, ensure_model, model_path, rasa_env
+    from bot.training import ensure_model, index_ready, model_path, rasa_env
 
     started = time.monotonic()
     say("buergerbot-Cluster startet ...")
@@ -151,16 +151,10 @@ async def run_cluster(settings: Settings, options: ClusterOptions, say: Say) -> 
         if not model.is_file():
             say("Kein trainiertes Modell vorhanden; bitte ohne --no-train starten.")
             return 1
-    env = rasa_env(settings)
-
-    async def index() -> None:
-        if await asyncio.to_thread(build_index, env) != 0:
-            raise RuntimeError("Suchindex konnte nicht erstellt werden.")
-
     # The index is checked (or built) while PostgreSQL is prepared and the databases and Rasa
     # start; only the action servers wait for it.
     say("[3/5] Suchindex prüfen (die Action-Server starten danach)")
-    indexed = asyncio.create_task(index())
+    indexed = asyncio.create_task(index_ready(rasa_env(settings)))
     try:
         say("[4/5] PostgreSQL, Redis und nginx vorbereiten")
         await asyncio.to_thread(postgres.ensure_initialised, layout, say)
