@@ -4,16 +4,18 @@ They change nothing Rasa computes; each is checked against Rasa's own code in
 tests/rasa/test_rasa_speedups.py. This module is not a training input (it only affects loading
 and serving), so editing it does not retrain the model.
 
-**DIET loading.** Rasa 3.6 builds a saved TensorFlow model before restoring its weights by *training it for one
-step* on one example (``RasaModel.load``: ``compile`` + ``fit``), only so that every variable,
-optimizer slots included, exists. In graph mode that traces the whole training function — for
-our DIET model about two thirds of the Rasa server's start-up. Running that single step eagerly
-creates the same variables without tracing; prediction is traced as before.
+**Loading DIET and TED.** Rasa 3.6 builds a saved TensorFlow model before restoring its
+weights by *training it for one step* on one example (``RasaModel.load``: ``compile`` + ``fit``),
+only so that every variable, optimizer slots included, exists. In graph mode that traces the
+whole training function: for our models about half of the Rasa server's start-up (TED alone
+≈ 8 s). A served model needs no optimizer. So the model is built by the prediction Rasa runs
+after loading anyway (``run_inference`` on the stored example), and the weights are restored
+into the variables as that creates them (TensorFlow's deferred restoration).
 
-Only DIET is loaded this way, and only when the restore proves it: every value in the
-checkpoint must have been matched (``assert_consumed``), otherwise the model is built again the
-original way. TED is left alone: eagerly, some of its label layers are not created, so the
-check would fail anyway.
+The restore must prove it: every value in the checkpoint outside the optimizer's state must
+have been matched to a variable of the model, and every variable of the model must have a
+value in the checkpoint. Otherwise the model is built and loaded again the original way.
+Predictions are identical to Rasa's loader (tests/rasa/test_rasa_speedups.py).
 
 **Action results.** Rasa validates every action server response with ``jsonschema.validate``,
 which checks the *schema* itself again on every call before it checks the response: about a
@@ -58,6 +60,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import re
 import weakref
 from typing import Any
 
@@ -65,7 +68,7 @@ log = logging.getLogger(__name__)
 
 _installed = False
 original_load: Any = None  # Rasa's own RasaModel.load (function), kept for comparison
-fast_loads = 0  # DIET models loaded the fast way in this process
+fast_loads = 0  # DIET and TED models loaded the fast way in this process
 original_build_dask_graph: Any = None  # Rasa's own DaskGraphRunner._build_dask_graph
 original_graph_run: Any = None  # Rasa's own DaskGraphRunner.run
 original_rasa_predict: Any = None  # Rasa's own RasaModel._rasa_predict
@@ -84,7 +87,7 @@ def install() -> None:
     if not rasa.__version__.startswith("3.6."):
         log.info("bot.rasa_speedups.skipped rasa=%s", rasa.__version__)
         return
-    _install_fast_diet_load()
+    _install_fast_load()
     _install_action_result_validator()
     _install_ted_gate()
     _install_direct_predict_call()
@@ -93,41 +96,58 @@ def install() -> None:
     _installed = True
 
 
-def _install_fast_diet_load() -> None:
+def _install_fast_load() -> None:
     global original_load
-    import tensorflow as tf
-    from rasa.nlu.classifiers.diet_classifier import DIET
-    from rasa.utils.tensorflow.constants import LEARNING_RATE, RUN_EAGERLY
-    from rasa.utils.tensorflow.data_generator import RasaBatchDataGenerator
+    from rasa.utils.tensorflow.constants import RUN_EAGERLY
     from rasa.utils.tensorflow.models import RasaModel
     original = original_load = RasaModel.load.__func__  # type: ignore[attr-defined]
 
     def load(cls: type[RasaModel], model_file_name: str, model_data_example: Any,
              predict_data_example: Any = None, finetune_mode: bool = False,
              *args: Any, **kwargs: Any) -> RasaModel:
-        if finetune_mode or not issubclass(cls, DIET):
+        if finetune_mode or not predict_data_example:
             return original(cls, model_file_name, model_data_example, predict_data_example,
                             finetune_mode, *args, **kwargs)
-        config = kwargs.get("config", {})
         model = cls(*args, **kwargs)
-        model.compile(optimizer=tf.keras.optimizers.Adam(config.get(LEARNING_RATE, 0.001)),
-                      run_eagerly=True)
-        model.fit(RasaBatchDataGenerator(model_data_example, batch_size=1), verbose=False)
-        model.run_eagerly = config.get(RUN_EAGERLY)
-        status = model.load_weights(model_file_name)
-        try:
-            status.assert_consumed()
-        except AssertionError:
-            log.warning("bot.rasa_speedups.diet_fallback model=%s", cls.__name__)
+        model.run_eagerly = kwargs.get("config", {}).get(RUN_EAGERLY)
+        status = model.load_weights(model_file_name)  # restored as the variables appear
+        model.run_inference(predict_data_example)
+        missing = values_not_restored(status)
+        if missing:
+            log.warning("bot.rasa_speedups.load_fallback model=%s not_restored=%s",
+                        cls.__name__, ",".join(missing[:5]))
             return original(cls, model_file_name, model_data_example, predict_data_example,
                             finetune_mode, *args, **kwargs)
-        if predict_data_example:
-            model.run_inference(predict_data_example)
+        status.expect_partial()  # the optimizer's state stays unused, knowingly
         global fast_loads
         fast_loads += 1
         return model
 
     RasaModel.load = classmethod(load)  # type: ignore[method-assign]
+
+
+def values_not_restored(status: Any) -> list[str]:
+    """What a weights restore left out, apart from the optimizer's state: checkpoint keys of
+    values no variable took, and ``"<variable name>"`` for variables without a value."""
+    try:
+        status.assert_existing_objects_matched()
+    except AssertionError as e:
+        return [f"<{e}>"[:200]]
+    checkpoint = getattr(status, "_checkpoint", None)
+    graph = getattr(checkpoint, "object_graph_proto", None)
+    matched = getattr(checkpoint, "object_by_proto_id", None)
+    if graph is None or matched is None:  # another TensorFlow: no proof, no fast load
+        return ["<checkpoint internals unavailable>"]
+    return [attribute.checkpoint_key
+            for node_id, node in enumerate(graph.nodes)
+            if node.attributes and node_id not in matched
+            for attribute in node.attributes
+            if not _OPTIMIZER_STATE.match(attribute.checkpoint_key)]
+
+
+# The optimizer's variables (of the checkpoint's root model, or of its child "model" as Rasa
+# saves them) and optimizer slots attached to variables.
+_OPTIMIZER_STATE = re.compile(r"^(?:model/)?optimizer/|.*/\.OPTIMIZER_SLOT/")
 
 
 def _install_action_result_validator() -> None:
@@ -305,6 +325,7 @@ def _install_direct_predict_call() -> None:
     from rasa.shared.constants import DIAGNOSTIC_DATA
     from rasa.utils.tensorflow.models import RasaModel
     from tensorflow.python.eager import context as tf_context
+    from tensorflow.python.eager.polymorphic_function import polymorphic_function
     from tensorflow.python.framework.constant_op import convert_to_eager_tensor
 
     global original_rasa_predict
@@ -318,10 +339,19 @@ def _install_direct_predict_call() -> None:
         known = concrete_functions.get(model)
         if known is not None and known[0] is function:
             return known[1:] if known[1] is not None else None
-        compiler = getattr(function, "_variable_creation_fn", None)
+        # the traced function tf.function's own _call runs: the one that may not create
+        # variables when the first call created them (a model built by its first prediction,
+        # as our loader builds it), else the first trace
+        if getattr(function, "_created_variables", True) is None:
+            return None  # never called: tf.function initialises on the first call
+        if function._created_variables and not polymorphic_function.ALLOW_DYNAMIC_VARIABLE_CREATION:
+            compiler = getattr(function, "_no_variable_creation_fn", None)
+        elif not function._created_variables:
+            compiler = getattr(function, "_variable_creation_fn", None)
+        else:
+            return None
         specs = function.input_signature
-        if (compiler is None or getattr(function, "_created_variables", True)
-                or not specs or len(specs) != 1):
+        if compiler is None or not specs or len(specs) != 1:
             return None
         # the very lookup tf.function makes on every call (under its lock), made once
         with compiler._lock:

@@ -26,7 +26,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
     import spacy
 
-# Rasa imports this module before it builds the pipeline: faster DIET loading and action
+# Rasa imports this module before it builds the pipeline: faster model loading and action
 # result validation in every Rasa process (see bot/rasa_speedups.py).
 rasa_speedups.install()
 
