@@ -42,7 +42,6 @@ import random
 import resource
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -60,7 +59,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.stack import ENV, percentile, questions, wait_http
-from tests.conftest import free_port
+from tests.conftest import free_block, free_port
 
 FOLLOW_UPS = ["Was kostet das?", "Wo ist das Amt?", "Welche Unterlagen brauche ich?",
               "Wie lange dauert das?", "Kann ich das online erledigen?", "Wann hat das Amt offen?"]
@@ -445,22 +444,6 @@ class CpuCgroup:
 
 
 # -- a single instance started by the tool ------------------------------------------------------------
-def free_block(n: int) -> int:
-    """The first of ``n`` consecutive free loopback ports (the cluster's layout needs them)."""
-    rng = random.Random()
-    for _ in range(200):
-        first = rng.randrange(20_000, 60_000)
-        try:
-            with contextlib.ExitStack() as stack:
-                for port in range(first, first + n):
-                    sock = stack.enter_context(socket.socket())
-                    sock.bind(("127.0.0.1", port))
-            return first
-        except OSError:
-            continue
-    raise RuntimeError("no free block of ports")
-
-
 def spawn(cmd: list[str], env: dict[str, str], log: Path,
           group: CpuCgroup | None = None) -> subprocess.Popen[bytes]:
     """Start ``cmd`` in its own process group (and CPU cgroup), output to ``log``."""
@@ -486,7 +469,8 @@ async def single_instance(args: argparse.Namespace) -> AsyncIterator[tuple[str, 
             if (source / name).is_dir():
                 (state / name).symlink_to(source / name, target_is_directory=True)
         cluster = getattr(args, "cluster", False)
-        ports = [free_block(3 if cluster else 1) for _ in range(3)]
+        workers = getattr(args, "rasa_workers", 1)
+        ports = [free_block(3 if cluster else n) for n in (1, workers, 1)]
         port = ports[0]
         cmd = [sys.executable, "-m", "bot.cli", "cluster" if cluster else "run",
                *([] if getattr(args, "train", False) else ["--no-train"]),
@@ -494,6 +478,8 @@ async def single_instance(args: argparse.Namespace) -> AsyncIterator[tuple[str, 
                "--action-port", str(ports[2])]
         if cluster:
             cmd += ["--postgres-port", str(free_port()), "--redis-port", str(free_port())]
+        elif workers > 1:
+            cmd += ["--rasa-workers", str(workers)]
         if args.catalogue:
             cmd += ["--catalogue", str(args.catalogue)]
         if args.cpus:
@@ -549,6 +535,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--train", action="store_true",
                    help="with --state-dir: train first if the model is stale (into its models/)")
     p.add_argument("--database-url", default="", help="database of the started instance")
+    p.add_argument("--rasa-workers", type=int, default=1,
+                   help="Rasa processes of the started instance (not with --cluster)")
     p.add_argument("--cpus", default="", help="taskset CPU list for the started instance")
     p.add_argument("--cpu-quota", type=float, default=0.0,
                    help="limit the started instance to this many CPUs' time (cgroup; root)")
@@ -579,6 +567,9 @@ def check_args(args: argparse.Namespace) -> None:
     if args.cpu_quota and (args.url or not 0.05 <= args.cpu_quota <= (os.cpu_count() or 1)):
         raise SystemExit("--cpu-quota gilt nur mit --state-dir, zwischen 0.05 und der Zahl der "
                          "Kerne")
+    if not 1 <= args.rasa_workers <= 8 or (args.rasa_workers > 1 and (args.cluster or args.url)):
+        raise SystemExit("--rasa-workers (1 bis 8) gilt nur für eine mit --state-dir gestartete "
+                         "Instanz, nicht mit --cluster")
     if min(args.warmup, args.think, args.turns) < 0 or args.timeout <= 0:
         raise SystemExit("Zeiten und Zahlen dürfen nicht negativ sein")
 

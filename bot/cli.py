@@ -21,6 +21,7 @@ def _settings(args: argparse.Namespace) -> Settings:
         "catalogue": getattr(args, "catalogue", None),
         "gateway_port": getattr(args, "port", None),
         "rasa_port": getattr(args, "rasa_port", None),
+        "rasa_workers": getattr(args, "rasa_workers", None),
         "action_port": getattr(args, "action_port", None),
         "state_dir": getattr(args, "state_dir", None),
         "embedding_model": getattr(args, "model", None),
@@ -164,7 +165,7 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
              f"  Sprachtest:   {settings.gateway_url}/voice\n"
              + (f"  AudioSocket:  {settings.host}:{settings.audiosocket_port}\n"
                 if settings.audiosocket_port else "")
-             + f"  Rasa:         {settings.rasa_url}\n"
+             + f"  Rasa:         {', '.join(settings.rasa_urls)}\n"
              f"  Action-Server:{settings.action_url}\n"
              f"  Protokolle:   {settings.run_dir}\n"
              "Beenden mit Strg+C.")
@@ -179,15 +180,20 @@ async def _run_stack(settings: Settings, *, train: bool) -> int:
 
 
 async def _warm_up(settings: Settings) -> None:
-    """One message through Rasa, so the first citizen does not pay for graph compilation."""
+    """One message through each Rasa process, so the first citizen does not pay for graph
+    compilation."""
     import aiohttp
 
     body = {"sender": "buergerbot-warmup", "message": "Hallo"}
-    with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
-        async with aiohttp.ClientSession() as session, session.post(
-            f"{settings.rasa_url}/webhooks/rest/webhook", json=body,
-            timeout=aiohttp.ClientTimeout(total=30)) as resp:
-            await resp.read()
+
+    async def warm(session: aiohttp.ClientSession, url: str) -> None:
+        with contextlib.suppress(aiohttp.ClientError, asyncio.TimeoutError):
+            async with session.post(f"{url}/webhooks/rest/webhook", json=body,
+                                    timeout=aiohttp.ClientTimeout(total=30)) as resp:
+                await resp.read()
+
+    async with aiohttp.ClientSession() as session:
+        await asyncio.gather(*(warm(session, url) for url in settings.rasa_urls))
 
 
 # -- parser --------------------------------------------------------------------------------------
@@ -206,6 +212,8 @@ def build_parser() -> argparse.ArgumentParser:
     common(p)
     p.add_argument("--port", type=int, help="HTTP-Port des Gateways (Standard 8080)")
     p.add_argument("--rasa-port", type=int, help="Port des Rasa-Servers (Standard 5005)")
+    p.add_argument("--rasa-workers", type=int,
+                   help="Rasa-Prozesse dieser Instanz auf --rasa-port, +1, ... (Standard 1)")
     p.add_argument("--action-port", type=int, help="Port des Action-Servers (Standard 5055)")
     p.add_argument("--audiosocket-port", type=int,
                    help="Asterisk-AudioSocket-Server auf diesem Port mitstarten (Sprachtelefon)")

@@ -42,6 +42,11 @@ class Settings:
     host: str = "127.0.0.1"
     gateway_port: int = 8080
     rasa_port: int = 5005
+    # Rasa server processes of this instance, on rasa_port, rasa_port + 1, ...; the gateway
+    # sends each conversation always to the same one (Rasa serves one message at a time per
+    # process: a second one on a machine with two or more cores cuts the waiting under load,
+    # at the cost of about 1.3 GB memory and a longer start-up on small machines).
+    rasa_workers: int = 1
     action_port: int = 5055
     # SQLAlchemy URL; empty means SQLite at <state_dir>/buergerbot.db.
     database_url: str = ""
@@ -138,6 +143,14 @@ class Settings:
             port = getattr(self, name)
             if not 1 <= port <= 65535:
                 raise SettingsError(f"{PREFIX}{name.upper()}: Port {port} liegt nicht in 1..65535")
+        if not 1 <= self.rasa_workers <= 8:
+            raise SettingsError(f"{PREFIX}RASA_WORKERS muss zwischen 1 und 8 liegen")
+        if self.rasa_workers > 1 and self.rasa_endpoint:
+            raise SettingsError(f"{PREFIX}RASA_WORKERS > 1 verträgt sich nicht mit "
+                                f"{PREFIX}RASA_ENDPOINT (ein Balancer vor Rasa verteilt selbst)")
+        if self.rasa_port + self.rasa_workers - 1 > 65535:
+            raise SettingsError(f"{PREFIX}RASA_PORT: für {self.rasa_workers} Rasa-Prozesse "
+                                f"fehlen Ports über {self.rasa_port}")
         if self.rasa_timeout <= 0 or self.startup_timeout <= 0:
             raise SettingsError("Zeitlimits müssen größer als 0 sein")
         if not 0 <= self.audiosocket_port <= 65535:
@@ -201,6 +214,13 @@ class Settings:
     @property
     def rasa_url(self) -> str:
         return self.rasa_endpoint.rstrip("/") or f"http://{self.host}:{self.rasa_port}"
+
+    @property
+    def rasa_urls(self) -> tuple[str, ...]:
+        """One base URL per Rasa process of this instance (see ``rasa_workers``)."""
+        if self.rasa_endpoint:
+            return (self.rasa_url,)
+        return tuple(f"http://{self.host}:{self.rasa_port + i}" for i in range(self.rasa_workers))
 
     @property
     def action_url(self) -> str:

@@ -338,20 +338,21 @@ def read_status(run_dir: Path) -> dict[str, object] | None:
 
 
 def stack_specs(settings: Settings, model: Path, env: dict[str, str]) -> list[ChildSpec]:
-    """The three children of ``buergerbot run``."""
+    """The children of ``buergerbot run``: action server, Rasa (``rasa``, and ``rasa-2`` ...
+    with ``rasa_workers`` > 1) and gateway."""
     py = sys.executable
     run = settings.run_dir
-    rasa = ChildSpec(
-        "rasa",
+    rasa = [ChildSpec(
+        "rasa" if i == 0 else f"rasa-{i + 1}",
         (py, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(run / "endpoints.yml"),
-         "--credentials", str(run / "credentials.yml"), "--port", str(settings.rasa_port),
+         "--credentials", str(run / "credentials.yml"), "--port", str(settings.rasa_port + i),
          "--interface", settings.host),
-        f"{settings.rasa_url}/", env)
+        f"{url}/", env) for i, url in enumerate(settings.rasa_urls)]
     actions = ChildSpec("action_server", (py, "-m", "bot.actions.server"),
                         f"{settings.action_url}/health", env)
     gateway = ChildSpec("gateway", (py, "-m", "bot.gateway"),
                         f"{settings.gateway_url}/health/live", env)
-    return [actions, rasa, gateway]
+    return [actions, *rasa, gateway]
 
 
 def write_rasa_endpoints(settings: Settings, run_dir: Path | None = None) -> None:

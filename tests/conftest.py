@@ -29,6 +29,30 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def free_block(count: int) -> int:
+    """The first of ``count`` consecutive free loopback ports."""
+    for _ in range(200):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            base = probe.getsockname()[1]
+        if base + count > 65535:
+            continue
+        socks = []
+        try:
+            for port in range(base, base + count):
+                s = socket.socket()
+                socks.append(s)
+                s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+        finally:
+            for s in socks:
+                s.close()
+    raise RuntimeError("no block of free ports")
+
+
 def wait_until(predicate: Callable[[], object], timeout: float, what: str,
                proc: subprocess.Popen | None = None, log: Path | None = None) -> None:
     """Polls ``predicate`` until it is true. Connection errors and half-written status files

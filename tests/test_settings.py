@@ -27,6 +27,11 @@ def test_env_over_file_over_defaults(tmp_path: Path) -> None:
     ({"BUERGERBOT_GATEWAY_PORT": "70000"}, "1..65535"),
     ({"BUERGERBOT_NO_SUCH_THING": "1"}, "unbekannte Einstellung"),
     ({"BUERGERBOT_LOG_LEVEL": "LOUD"}, "LOG_LEVEL"),
+    ({"BUERGERBOT_RASA_WORKERS": "0"}, "RASA_WORKERS"),
+    ({"BUERGERBOT_RASA_WORKERS": "9"}, "RASA_WORKERS"),
+    ({"BUERGERBOT_RASA_WORKERS": "2", "BUERGERBOT_RASA_ENDPOINT": "http://lb:5005"},
+     "RASA_ENDPOINT"),
+    ({"BUERGERBOT_RASA_WORKERS": "3", "BUERGERBOT_RASA_PORT": "65534"}, "fehlen Ports"),
 ])
 def test_bad_values_fail_with_the_variable_named(env: dict, fragment: str) -> None:
     with pytest.raises(SettingsError, match=fragment):
@@ -46,3 +51,12 @@ def test_bad_config_file(tmp_path: Path) -> None:
         Settings.load(env={}, config_file=bad)
     with pytest.raises(SettingsError, match="nicht gefunden"):
         Settings.load(env={}, config_file=tmp_path / "missing.toml")
+
+
+def test_rasa_workers_sit_on_consecutive_ports() -> None:
+    s = Settings.load(env={"BUERGERBOT_RASA_WORKERS": "3", "BUERGERBOT_RASA_PORT": "6000"})
+    assert s.rasa_urls == ("http://127.0.0.1:6000", "http://127.0.0.1:6001",
+                           "http://127.0.0.1:6002")
+    assert Settings.load(env={}).rasa_urls == ("http://127.0.0.1:5005",)
+    behind = Settings.load(env={"BUERGERBOT_RASA_ENDPOINT": "http://lb:5005/"})
+    assert behind.rasa_urls == ("http://lb:5005",)

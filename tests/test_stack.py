@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import MUNICH, REPO, free_port, wait_until
+from bot.gateway.dialogue import worker_for
+from tests.conftest import MUNICH, REPO, free_block, free_port, wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -159,5 +160,36 @@ def test_munich_catalogue_cites_the_munich_passport_service() -> None:
         body = s.chat("munich-passport", "Was brauche ich für einen Reisepass?").json()
         sources = [src["service_id"] for m in body["messages"] for src in m["sources"]]
         assert "1063453" in sources, body
+    finally:
+        assert s.stop() == 0
+
+
+def test_two_rasa_processes_keep_their_conversations_and_restart_alone() -> None:
+    """``--rasa-workers 2``: two real Rasa servers, each conversation keeps its context on its
+    own one; when one is killed only its conversations get a quick 503 until the supervisor
+    has restarted it, the other one's go on."""
+    s = start_stack(["--rasa-port", str(free_block(2)), "--rasa-workers", "2"], "two-workers")
+    try:
+        assert {"rasa", "rasa-2"} <= set(s.children())
+        cids = [next(f"two-{w}-{n}" for n in range(100) if worker_for(f"two-{w}-{n}", 2) == w)
+                for w in (0, 1)]
+        for cid in cids:
+            first = s.chat(cid, "Was brauche ich für einen Reisepass?").json()
+            follow = s.chat(cid, "Und was kostet der?").json()
+            for body in (first, follow):
+                sources = [src["service_id"] for m in body["messages"] for src in m["sources"]]
+                assert "reisepass" in sources, (cid, body)
+
+        os.killpg(s.children()["rasa-2"]["pid"], signal.SIGKILL)
+        wait_until(lambda: "rasa" in s.health().json()["down"], 30, "health to report Rasa down")
+        assert s.chat(cids[0], "Was kostet ein Personalausweis?").status_code == 200
+        refused = s.chat(cids[1], "Was kostet ein Personalausweis?")
+        assert refused.status_code == 503
+        assert refused.json()["error"]["code"] == "dialogue-unavailable"
+        wait_until(lambda: s.health().status_code == 200, 300, "the second Rasa to come back")
+        again = s.chat(cids[1], "Was kostet ein Personalausweis?")
+        assert again.status_code == 200 and again.json()["messages"]
+        processes = s.health().json()["components"]["rasa"]["processes"]
+        assert processes["rasa-2"]["restarts"] == 1 and processes["rasa"]["restarts"] == 0
     finally:
         assert s.stop() == 0

@@ -11,8 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.supervisor import ChildSpec, StartupFailed, Supervisor
-from tests.cluster.conftest import free_block, pid_alive
+from tests.cluster.conftest import pid_alive
 from tests.cluster.test_layout import CHILD
+from tests.conftest import free_block
 
 
 def _specs(trace: Path) -> list[ChildSpec]:

@@ -184,10 +184,18 @@ async def health(request: web.Request) -> web.Response:
     supervisor = read_status(request.app[keys.SETTINGS].run_dir)
     if supervisor is not None:
         children = supervisor.get("children")
+        rasa_processes = {}
         for name, child in (children.items() if isinstance(children, dict) else []):
-            if name in components and isinstance(child, dict):
+            if not isinstance(child, dict):
+                continue
+            if name in components:
                 components[name]["restarts"] = child.get("restarts", 0)
                 components[name]["state"] = child.get("state")
+            if name == "rasa" or name.startswith("rasa-"):
+                rasa_processes[name] = {"restarts": child.get("restarts", 0),
+                                        "state": child.get("state")}
+        if len(rasa_processes) > 1:  # rasa_workers > 1: each process's own record
+            components["rasa"]["processes"] = rasa_processes
     down = sorted(name for name, c in components.items() if not c["ok"])
     body = {"status": "ok" if not down else "degraded", "down": down, "components": components}
     return web.json_response(body, status=200 if not down else 503)

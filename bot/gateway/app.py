@@ -36,7 +36,7 @@ async def _dialogue_ctx(app: web.Application) -> AsyncIterator[None]:
     metrics = app[observability.METRICS]
     async with aiohttp.ClientSession(
             connector=connector, trace_configs=[observability.dialogue_trace(metrics)]) as session:
-        client = RasaClient(session, settings.rasa_url, settings.action_url, settings.rasa_timeout)
+        client = RasaClient(session, settings.rasa_urls, settings.action_url, settings.rasa_timeout)
         app[keys.DIALOGUE] = client
         chat = observability.MeasuredChatService(app[keys.STORE], client, metrics)
         if app[BUS].shared:  # several gateways: one turn at a time per conversation, city-wide

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import zlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,13 +34,27 @@ class ComponentHealth:
     detail: str = ""
 
 
-class RasaClient:
-    """Talks to one Rasa server (REST webhook) and checks it and its action server."""
+def worker_for(conversation_id: str, workers: int) -> int:
+    """Which of ``workers`` Rasa processes serves the conversation: the same in every gateway
+    process and after restarts (CRC-32 of the id, not Python's salted ``hash``)."""
+    return zlib.crc32(conversation_id.encode("utf-8")) % workers if workers > 1 else 0
 
-    def __init__(self, session: aiohttp.ClientSession, rasa_url: str, action_url: str,
-                 timeout: float) -> None:
+
+class RasaClient:
+    """Talks to the instance's Rasa servers (REST webhook) and checks them and the action server.
+
+    With several Rasa processes (``rasa_workers``) a conversation always goes to the same one,
+    chosen by a stable hash of its id: each process keeps the conversations it serves (and, with
+    the in-memory tracker store, their state), so none is served by two at once.
+    """
+
+    def __init__(self, session: aiohttp.ClientSession, rasa_urls: str | Sequence[str],
+                 action_url: str, timeout: float) -> None:
         self._session = session
-        self._rasa_url = rasa_url.rstrip("/")
+        urls = [rasa_urls] if isinstance(rasa_urls, str) else list(rasa_urls)
+        if not urls:
+            raise ValueError("at least one Rasa URL")
+        self._rasa_urls = [url.rstrip("/") for url in urls]
         self._action_url = action_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(2.0, timeout))
         self._probe_timeout = aiohttp.ClientTimeout(total=2.0)
@@ -46,7 +63,8 @@ class RasaClient:
                    metadata: dict[str, Any] | None = None) -> list[BotMessage]:
         body = {"sender": conversation_id, "message": text, "metadata": metadata or {}}
         try:
-            async with self._session.post(f"{self._rasa_url}/webhooks/rest/webhook", json=body,
+            async with self._session.post(f"{self.rasa_url_for(conversation_id)}"
+                                          "/webhooks/rest/webhook", json=body,
                                           timeout=self._timeout) as resp:
                 if resp.status != 200:
                     raise DialogueUnavailable("rasa", f"HTTP {resp.status}")
@@ -69,8 +87,19 @@ class RasaClient:
                 raise DialogueUnavailable("action_server", action.detail)
         return messages
 
+    def rasa_url_for(self, conversation_id: str) -> str:
+        """The Rasa process that serves this conversation."""
+        return self._rasa_urls[worker_for(conversation_id, len(self._rasa_urls))]
+
     async def check_rasa(self) -> ComponentHealth:
-        return await self._probe("rasa", f"{self._rasa_url}/")
+        """Up only when every Rasa process is (each serves its share of conversations)."""
+        if len(self._rasa_urls) == 1:
+            return await self._probe("rasa", f"{self._rasa_urls[0]}/")
+        probes = await asyncio.gather(*(self._probe("rasa", f"{url}/")
+                                        for url in self._rasa_urls))
+        down = [f"{url}: {probe.detail}" for url, probe in zip(self._rasa_urls, probes,
+                                                                 strict=True) if not probe.ok]
+        return ComponentHealth("rasa", not down, "; ".join(down))
 
     async def check_actions(self) -> ComponentHealth:
         return await self._probe("action_server", f"{self._action_url}/health")

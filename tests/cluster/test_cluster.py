@@ -24,8 +24,8 @@ import requests
 
 from bot.cluster import nginx, postgres, redis
 from bot.cluster.layout import ClusterError
-from tests.cluster.conftest import free_block, group_alive, pid_alive
-from tests.conftest import REPO, wait_until
+from tests.cluster.conftest import group_alive, pid_alive
+from tests.conftest import REPO, free_block, wait_until
 
 pytestmark = pytest.mark.slow
 

@@ -18,7 +18,8 @@ from bot.cluster.layout import ClusterError, ClusterLayout
 from bot.cluster.run import busy_ports, child_settings, instance_specs
 from bot.settings import Settings, SettingsError
 from bot.supervisor import ChildSpec, Supervisor
-from tests.cluster.conftest import free_block, pid_alive
+from tests.cluster.conftest import pid_alive
+from tests.conftest import free_block
 
 
 def _settings(tmp_path: Path, **changes) -> Settings:

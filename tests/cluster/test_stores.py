@@ -17,7 +17,8 @@ from bot.cluster.layout import ClusterError, ClusterLayout
 from bot.cluster.run import child_settings
 from bot.settings import Settings
 from bot.supervisor import Supervisor, write_rasa_endpoints
-from tests.cluster.conftest import free_block, pid_alive
+from tests.cluster.conftest import pid_alive
+from tests.conftest import free_block
 
 pytestmark = pytest.mark.filterwarnings("ignore")  # Rasa and SQLAlchemy 1.4 warn on import
 

@@ -96,7 +96,7 @@ def _predictions_after_load(model: Path, loader: str) -> dict[str, Any]:
 
     done = subprocess.run(
         [sys.executable, "-m", "tests.rasa.predict_after_load", str(model), loader],
-        cwd=REPO, capture_output=True, text=True, timeout=600,
+        check=False, cwd=REPO, capture_output=True, text=True, timeout=600,
         env={**os.environ, "PYTHONPATH": str(REPO)})
     lines = [line for line in done.stdout.splitlines() if line.startswith("PREDICTIONS ")]
     assert done.returncode == 0 and lines, done.stderr[-3000:]
