@@ -376,3 +376,64 @@ async def test_action_calls_keep_the_connection_and_send_the_same_request() -> N
     assert headers == fresh_headers == again_headers  # no cookie sent back, same auth
     assert "Cookie" not in headers and headers["X-City"] == "muster"
     assert headers["Authorization"].startswith("Basic ")
+
+
+async def _sql_conversation(db: Path, patched: bool) -> list[tuple[str, str]]:
+    """Three messages of one conversation through Rasa's SQL tracker store (SQLite), the way
+    Rasa's processor uses it (retrieve, append events, save), one of them starting a new
+    session; returns the stored rows (type, data without timestamps)."""
+    import sqlalchemy as sa
+    from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted,
+                                         SlotSet, UserUttered)
+
+    from bot import rasa_speedups
+
+    domain = Domain.from_yaml("version: '3.1'\nintents: [greet]\nslots:\n  service:\n"
+                              "    type: text\n    mappings: [{type: custom}]\n")
+    store = SQLTrackerStore(domain, dialect="sqlite", db=str(db))
+    methods = {name: getattr(SQLTrackerStore, name)
+               for name in ("retrieve", "save", "_additional_events")}
+    if not patched:
+        for name, original in zip(methods, rasa_speedups.original_sql_store, strict=True):
+            setattr(SQLTrackerStore, name, original)
+    try:
+        tracker = await store.get_or_create_tracker("citizen-1")
+        for n, text in enumerate(["Hallo", "Reisepass?", "Und was kostet der?"]):
+            tracker = await store.get_or_create_tracker("citizen-1")
+            if n == 2:  # a new session begins within this message
+                tracker.update(ActionExecuted("action_session_start", timestamp=2.0e9))
+                tracker.update(SessionStarted(timestamp=2.0e9 + 1))
+                tracker.update(ActionExecuted("action_listen", timestamp=2.0e9 + 2))
+            tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0},
+                                       timestamp=2.0e9 + 10 * n + 3))
+            tracker.update(SlotSet("service", f"s{n}", timestamp=2.0e9 + 10 * n + 4))
+            tracker.update(BotUttered(f"Antwort {n}", timestamp=2.0e9 + 10 * n + 5))
+            tracker.update(ActionExecuted("action_listen", timestamp=2.0e9 + 10 * n + 6))
+            await store.save(tracker)
+        with store.engine.connect() as conn:
+            rows = conn.execute(sa.text("SELECT type_name, data FROM events ORDER BY id")).all()
+    finally:
+        for name, method in methods.items():
+            setattr(SQLTrackerStore, name, method)
+        store.engine.dispose()
+    return [(kind, json.dumps({k: v for k, v in json.loads(data).items() if k != "timestamp"},
+                              sort_keys=True)) for kind, data in rows]
+
+
+async def test_sql_tracker_saves_without_counting_store_what_rasa_stores(
+        tmp_path: Path) -> None:
+    """The SQL tracker store saves the same rows as Rasa's own count-then-insert, also across
+    a new session, and skips the count for trackers it retrieved."""
+    from bot import rasa_speedups
+
+    rasa_speedups.install()
+    before = rasa_speedups.sql_saves_without_count
+    fast = await _sql_conversation(tmp_path / "fast.db", patched=True)
+    assert rasa_speedups.sql_saves_without_count - before == 3
+    reference = await _sql_conversation(tmp_path / "rasa.db", patched=False)
+    assert rasa_speedups.sql_saves_without_count - before == 3
+    assert fast == reference
+    # the first action_listen, 4 events per message and 3 for the new session: none twice
+    assert len(fast) == 1 + 3 * 4 + 3
