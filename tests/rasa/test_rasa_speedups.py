@@ -385,8 +385,13 @@ async def _sql_conversation(db: Path, patched: bool) -> list[tuple[str, str]]:
     import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
-    from rasa.shared.core.events import (ActionExecuted, BotUttered, SessionStarted,
-                                         SlotSet, UserUttered)
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        BotUttered,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+    )
 
     from bot import rasa_speedups
 
