@@ -8,8 +8,8 @@ PYTHONPATH set to it, so the pipeline's ``bot.nlu`` components are this checkout
 ``StratifiedKFold(shuffle=True)`` has no seed and draws from numpy's global RNG; this script
 seeds that RNG first, so two runs with the same seed and data test on identical folds. It
 prints a fingerprint of the folds (``folds sha256: ...``) to check that. DIET is seeded by its
-``random_seed`` in config.yml; what remains between two runs is TensorFlow's CPU thread-order
-noise (about ±0.002 macro F1 here). Differences between seeds show the fold spread.
+``random_seed`` in config.yml; whether TensorFlow's multi-threaded CPU kernels leave some
+run-to-run noise on top was not measured. Differences between seeds show the fold spread.
 """
 
 from __future__ import annotations
