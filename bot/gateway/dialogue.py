@@ -48,13 +48,12 @@ class RasaClient:
     the in-memory tracker store, their state), so none is served by two at once.
     """
 
-    def __init__(self, session: aiohttp.ClientSession, rasa_urls: str | Sequence[str],
+    def __init__(self, session: aiohttp.ClientSession, rasa_urls: Sequence[str],
                  action_url: str, timeout: float) -> None:
-        self._session = session
-        urls = [rasa_urls] if isinstance(rasa_urls, str) else list(rasa_urls)
-        if not urls:
+        if not rasa_urls:
             raise ValueError("at least one Rasa URL")
-        self._rasa_urls = [url.rstrip("/") for url in urls]
+        self._session = session
+        self._rasa_urls = [url.rstrip("/") for url in rasa_urls]
         self._action_url = action_url.rstrip("/")
         self._timeout = aiohttp.ClientTimeout(total=timeout, connect=min(2.0, timeout))
         self._probe_timeout = aiohttp.ClientTimeout(total=2.0)
