@@ -75,32 +75,17 @@ def supervised(run_dir: Path, name: str) -> Fault:
 def postgres_fault(cluster: PgCluster) -> Fault:
     """The throwaway PostgreSQL: SIGKILL to the postmaster, restarted here on the same data."""
 
-    def kill() -> int:
-        pid = int((cluster.data / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)
-        return pid
-
     async def restart() -> None:
         await asyncio.sleep(1.0)  # down for a moment, as after a crash
         for _ in range(30):  # orphaned backends may hold the shared memory for a moment
             try:
-                await asyncio.to_thread(start_postgres, cluster)
+                await asyncio.to_thread(cluster.start_server)
                 return
             except subprocess.CalledProcessError:
                 await asyncio.sleep(1.0)
         raise RuntimeError("PostgreSQL did not come back")
 
-    return Fault("postgres", kill, restart)
-
-
-def start_postgres(cluster: PgCluster) -> None:
-    cmd = [str(cluster.bindir / "pg_ctl"), "-D", str(cluster.data), "-l",
-           str(cluster.dir / "log"), "-w", "-t", "60", "-o",
-           (f"-p {cluster.port} -k {cluster.dir} -c listen_addresses=127.0.0.1 -c fsync=off "
-           "-c max_connections=200"), "start"]
-    if os.geteuid() == 0:
-        cmd = ["runuser", "-u", "postgres", "--", *cmd]
-    subprocess.run(cmd, check=True, capture_output=True, timeout=90)
+    return Fault("postgres", cluster.kill, restart)
 
 
 async def healthy_again(url: str, since: float, timeout: float = 180.0) -> float:

@@ -16,7 +16,7 @@ from aiohttp import web
 from bot.gateway import keys
 from bot.gateway.chat import MessageIdReused, TurnInProgress, handoff_view
 from bot.gateway.dialogue import DialogueUnavailable
-from bot.gateway.errors import ApiError
+from bot.gateway.errors import ApiError, storage_unavailable
 from bot.store import STORE_UNAVAILABLE
 from bot.supervisor import read_status
 
@@ -64,10 +64,7 @@ def turn_error(err: Exception) -> ApiError:
                         "Diese message_id gehört in diesem Gespräch schon zu einer anderen "
                         "Nachricht. Bitte verwenden Sie für jede Nachricht eine neue message_id.")
     if isinstance(err, STORE_UNAVAILABLE):
-        return ApiError(503, "storage-unavailable",
-                        "Ihre Nachricht konnte gerade nicht verarbeitet werden, weil der "
-                        "Datenspeicher nicht erreichbar ist. Bitte versuchen Sie es in einigen "
-                        "Sekunden erneut.")
+        return storage_unavailable()
     raise err
 
 

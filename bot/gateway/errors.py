@@ -7,6 +7,8 @@ from collections.abc import Awaitable, Callable
 import structlog
 from aiohttp import hdrs, web
 
+from bot.store import STORE_UNAVAILABLE
+
 log = structlog.get_logger(__name__)
 
 
@@ -20,6 +22,14 @@ class ApiError(Exception):
     def response(self) -> web.Response:
         return web.json_response(
             {"error": {"code": self.code, "message": self.message}}, status=self.status)
+
+
+def storage_unavailable() -> ApiError:
+    """The error while the database cannot be reached: retryable, nothing the client did."""
+    return ApiError(503, "storage-unavailable",
+                    "Ihre Nachricht konnte gerade nicht verarbeitet werden, weil der "
+                    "Datenspeicher nicht erreichbar ist. Bitte versuchen Sie es in einigen "
+                    "Sekunden erneut.")
 
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -45,6 +55,10 @@ async def error_middleware(request: web.Request, handler: Handler) -> web.Stream
                 response.headers[hdrs.ALLOW] = err.headers[hdrs.ALLOW]
             return response
         raise
+    except STORE_UNAVAILABLE as err:  # any endpoint: the database is down or restarting
+        log.warning("gateway.request.store_unavailable", path=request.path,
+                    error=type(err).__name__)
+        return storage_unavailable().response()
     except Exception:
         log.exception("gateway.request.failed", path=request.path)
         return ApiError(500, "internal-error",

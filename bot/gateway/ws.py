@@ -23,7 +23,9 @@ a ``type``::
 Messages are always read back from the store, so every socket on a conversation (two tabs, or
 later a staff member's reply) sees the same numbered history: whoever changes a conversation
 calls :meth:`ChatHub.publish`, and each subscribed socket sends what it has not sent yet. A
-malformed frame gets an ``error`` frame; the socket stays open.
+malformed frame gets an ``error`` frame; the socket stays open. While the database cannot be
+reached, frames get an ``error`` frame ``storage-unavailable``; after a ``hello`` the socket is
+then closed with 1013 (try again later), and the client reconnects as after any dropped line.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ from bot.gateway import keys
 from bot.gateway.api import MAX_TEXT, MESSAGE_ID, _conversation_id, _text, turn_error
 from bot.gateway.chat import MessageIdReused, TurnInProgress, handoff_view
 from bot.gateway.dialogue import DialogueUnavailable
-from bot.gateway.errors import ApiError
+from bot.gateway.errors import ApiError, storage_unavailable
 from bot.messages import HandoffRequest
 from bot.observability.gateway import count_rate_limited
 from bot.store import STORE_UNAVAILABLE
@@ -563,7 +565,10 @@ class ChatSocket:
             if isinstance(frame, Ping):
                 await self._send(Pong())
             elif isinstance(frame, Hello):
-                await self._bind(frame)
+                try:
+                    await self._bind(frame)
+                except STORE_UNAVAILABLE as err:
+                    await self._bind_failed(err)
             elif self._state is SocketState.NEW:
                 raise FrameError("hello-required", "Bitte zuerst ein hello senden.")
             elif self._work.qsize() >= MAX_QUEUED:
@@ -584,6 +589,16 @@ class ChatSocket:
         self._subscription = widget.hub.subscribe(hello.conversation_id)
         self._listener = widget.spawn(self._listen(self._subscription))
         await self._push(force=True)
+
+    async def _bind_failed(self, err: BaseException) -> None:
+        """The database is down while a socket says hello: tell the client and close with 1013
+        (try again later). It reconnects with a new hello, as after any dropped connection;
+        frames it sent after this hello are not taken, so none is lost half-way."""
+        log.warning("gateway.ws.store_unavailable", frame=Hello.TYPE, error=type(err).__name__)
+        await self._unbind()
+        api_error = storage_unavailable()
+        await self._error(FrameError(api_error.code, api_error.message))
+        await self._ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"storage-unavailable")
 
     def _unsubscribe(self) -> asyncio.Task[None] | None:
         """Stop listening; return the listener task, which ends after its current push."""
@@ -607,6 +622,8 @@ class ChatSocket:
                 return
             try:
                 await self._push()
+            except STORE_UNAVAILABLE as err:  # the next event tries again
+                log.warning("gateway.ws.push_failed", error=type(err).__name__)
             except Exception:  # the next event tries again
                 log.exception("gateway.ws.push_failed")
 
@@ -619,6 +636,11 @@ class ChatSocket:
                 await self._act(conversation_id, frame)
             except FrameError as err:
                 await self._error(err, ref)
+            except STORE_UNAVAILABLE as err:  # rating, person, forget while the database is down
+                log.warning("gateway.ws.store_unavailable", frame=frame.TYPE,
+                            error=type(err).__name__)
+                api_error = storage_unavailable()
+                await self._error(FrameError(api_error.code, api_error.message), ref)
             except Exception:
                 log.exception("gateway.ws.frame_failed", frame=frame.TYPE)
                 await self._error(FrameError("internal-error", INTERNAL_ERROR), ref)

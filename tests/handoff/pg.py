@@ -12,6 +12,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import tempfile
 import uuid
@@ -49,9 +50,19 @@ class PgCluster:
             shutil.chown(self.dir, "postgres", "postgres")
         self._run("initdb", "-D", str(self.data), "-A", "trust", "-U", self.user, "-E", "UTF8",
                   "--locale=C")
+        self.start_server()
+
+    def start_server(self) -> None:
+        """Start the server on the existing data (again, after :meth:`kill`)."""
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-t", "60",
                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
                         "-c fsync=off -c max_connections=200", "start")
+
+    def kill(self) -> int:
+        """SIGKILL to the postmaster, as in a crash; returns its pid."""
+        pid = int((self.data / "postmaster.pid").read_text().split()[0])
+        os.kill(pid, signal.SIGKILL)
+        return pid
 
     def stop(self) -> None:
         with contextlib.suppress(subprocess.SubprocessError):
