@@ -65,6 +65,10 @@ class DenseSide:
     def embed(self, text: str) -> FloatArray:
         return embed_queries(self.embedder, [text])[0]
 
+    def embed_many(self, texts: Sequence[str]) -> FloatArray:
+        """Several queries in one batch: cheaper than one call each (one pass, less overhead)."""
+        return embed_queries(self.embedder, texts)
+
     def scores(self, vector: FloatArray) -> DenseScores:
         n = self._n
         k = min(self.index.count, _MAX_PASSAGE_HITS)
