@@ -68,7 +68,8 @@ def test_rasa_store_sections_use_rasa_36_keys() -> None:
     assert tracker_store("sqlite:///var/rasa.db") == {"type": "SQL", "dialect": "sqlite",
                                                        "db": "var/rasa.db"}
     assert lock_store("rediss://:geheim@redis.intern:6380/2") == {
-        "type": "redis", "url": "redis.intern", "port": 6380, "db": 2,
+        "type": "bot.cluster.rasa_lock.RedisMutexLockStore", "url": "redis.intern",
+        "port": 6380, "db": 2,
         "key_prefix": "buergerbot", "password": "geheim", "use_ssl": True}
     with pytest.raises(SettingsError, match="Rechner und Datenbank"):
         tracker_store("postgresql:///")

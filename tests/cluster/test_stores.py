@@ -49,7 +49,7 @@ async def _start(layout: ClusterLayout, run_dir: Path) -> Supervisor:
 async def test_rasa_instances_share_trackers_and_locks_through_the_cluster_databases(
         state_dir: Path) -> None:
     _skip_without_packages()
-    from rasa.core.lock_store import LockStore
+    from rasa.core.lock_store import LockError, LockStore
     from rasa.core.tracker_store import TrackerStore
     from rasa.shared.core.events import UserUttered
     from rasa.shared.core.trackers import DialogueStateTracker
@@ -83,15 +83,19 @@ async def test_rasa_instances_share_trackers_and_locks_through_the_cluster_datab
             return TrackerStore.create(tracker_cfg), LockStore.create(lock_cfg)
 
         (trackers_a, locks_a), (trackers_b, locks_b) = stores(), stores()
-        assert type(locks_a).__name__ == "RedisLockStore"
+        assert type(locks_a).__name__ == "RedisMutexLockStore"
         tracker = DialogueStateTracker.from_events("citizen-1", [UserUttered("Reisepass")])
         await trackers_a.save(tracker)
         again = await trackers_b.retrieve("citizen-1")
         assert again is not None and again.latest_message.text == "Reisepass"
 
-        ticket = locks_a.issue_ticket("citizen-1")
-        assert locks_b.get_lock("citizen-1").last_issued == ticket  # one lock, seen by both
-        locks_b.finish_serving("citizen-1", ticket)
+        async with locks_a.lock("citizen-1"):  # one lock, seen by both
+            with pytest.raises(LockError):
+                async with locks_b.lock("citizen-1", lock_lifetime=0.2,
+                                        wait_time_in_seconds=0.05):
+                    pytest.fail("both Rasa instances held one conversation's lock")
+        async with locks_b.lock("citizen-1"):  # free again
+            pass
     finally:
         await supervisor.stop()
     assert not any(pid_alive(p) for p in pids)
