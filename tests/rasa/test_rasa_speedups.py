@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import REPO, free_port
+from tests.handoff.fixtures import pg_cluster  # noqa: F401 - a fixture
 
 # Rasa, TensorFlow and their dependencies warn on import and while predicting.
 pytestmark = pytest.mark.filterwarnings("ignore")
@@ -378,10 +379,24 @@ async def test_action_calls_keep_the_connection_and_send_the_same_request() -> N
     assert headers["Authorization"].startswith("Basic ")
 
 
-async def _sql_conversation(db: Path, patched: bool) -> list[tuple[str, str]]:
-    """Three messages of one conversation through Rasa's SQL tracker store (SQLite), the way
-    Rasa's processor uses it (retrieve, append events, save), one of them starting a new
-    session; returns the stored rows (type, data without timestamps)."""
+def _sql_store(domain: Any, where: str) -> Any:
+    """Rasa's SQL tracker store on a SQLite file or a (real) PostgreSQL database URL."""
+    from urllib.parse import urlsplit
+
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    if not where.startswith("postgresql://"):
+        return SQLTrackerStore(domain, dialect="sqlite", db=where)
+    url = urlsplit(where)
+    return SQLTrackerStore(domain, dialect="postgresql", host=url.hostname, port=url.port,
+                           db=url.path[1:], username=url.username)
+
+
+async def _sql_conversation(where: str, patched: bool) -> tuple[list[tuple[str, str]], Any]:
+    """Three messages of one conversation through Rasa's SQL tracker store, the way Rasa's
+    processor uses it (get_or_create_tracker, append events, save), one of them starting a new
+    session. Returns the stored rows (type, data without timestamps) and the trackers read back
+    (latest session, all sessions) as event dicts."""
     import sqlalchemy as sa
     from rasa.core.tracker_store import SQLTrackerStore
     from rasa.shared.core.domain import Domain
@@ -397,48 +412,76 @@ async def _sql_conversation(db: Path, patched: bool) -> list[tuple[str, str]]:
 
     domain = Domain.from_yaml("version: '3.1'\nintents: [greet]\nslots:\n  service:\n"
                               "    type: text\n    mappings: [{type: custom}]\n")
-    store = SQLTrackerStore(domain, dialect="sqlite", db=str(db))
     methods = {name: getattr(SQLTrackerStore, name)
-               for name in ("retrieve", "save", "_additional_events")}
+               for name in ("_retrieve", "save", "_additional_events")}
     if not patched:
         for name, original in zip(methods, rasa_speedups.original_sql_store, strict=True):
             setattr(SQLTrackerStore, name, original)
+    store = _sql_store(domain, where)
     try:
         tracker = await store.get_or_create_tracker("citizen-1")
         for n, text in enumerate(["Hallo", "Reisepass?", "Und was kostet der?"]):
             tracker = await store.get_or_create_tracker("citizen-1")
+            t = 2.0e9 + 100 * n
             if n == 2:  # a new session begins within this message
-                tracker.update(ActionExecuted("action_session_start", timestamp=2.0e9))
-                tracker.update(SessionStarted(timestamp=2.0e9 + 1))
-                tracker.update(ActionExecuted("action_listen", timestamp=2.0e9 + 2))
+                tracker.update(ActionExecuted("action_session_start", timestamp=t))
+                tracker.update(SessionStarted(timestamp=t + 1))
+                tracker.update(ActionExecuted("action_listen", timestamp=t + 2))
             tracker.update(UserUttered(text, {"name": "greet", "confidence": 1.0},
-                                       timestamp=2.0e9 + 10 * n + 3))
-            tracker.update(SlotSet("service", f"s{n}", timestamp=2.0e9 + 10 * n + 4))
-            tracker.update(BotUttered(f"Antwort {n}", timestamp=2.0e9 + 10 * n + 5))
-            tracker.update(ActionExecuted("action_listen", timestamp=2.0e9 + 10 * n + 6))
+                                       timestamp=t + 3))
+            tracker.update(SlotSet("service", f"s{n}", timestamp=t + 4))
+            tracker.update(BotUttered(f"Antwort {n}", timestamp=t + 5))
+            tracker.update(ActionExecuted("action_listen", timestamp=t + 6))
             await store.save(tracker)
         with store.engine.connect() as conn:
-            rows = conn.execute(sa.text("SELECT type_name, data FROM events ORDER BY id")).all()
+            rows = conn.execute(sa.text(
+                "SELECT type_name, intent_name, action_name, timestamp, data FROM events "
+                "ORDER BY id")).all()
+        latest = await store.retrieve("citizen-1")
+        full = await store.retrieve_full_tracker("citizen-1")
+        read_back = ([_untimed(e.as_dict()) for e in latest.events],
+                     [_untimed(e.as_dict()) for e in full.events], latest.current_slot_values())
     finally:
         for name, method in methods.items():
             setattr(SQLTrackerStore, name, method)
         store.engine.dispose()
-    return [(kind, json.dumps({k: v for k, v in json.loads(data).items() if k != "timestamp"},
-                              sort_keys=True)) for kind, data in rows]
+    assert all(stamp == json.loads(data)["timestamp"] for *_, stamp, data in rows)
+    stored = [(kind, intent, action, json.dumps(_untimed(json.loads(data)), sort_keys=True))
+              for kind, intent, action, _, data in rows]
+    return stored, read_back
 
 
-async def test_sql_tracker_saves_without_counting_store_what_rasa_stores(
-        tmp_path: Path) -> None:
-    """The SQL tracker store saves the same rows as Rasa's own count-then-insert, also across
-    a new session, and skips the count for trackers it retrieved."""
+def _untimed(event: dict[str, Any]) -> dict[str, Any]:
+    """An event without its timestamp (the first action_listen is stamped with the clock)."""
+    return {k: v for k, v in event.items() if k != "timestamp"}
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+async def test_sql_tracker_store_stores_and_reads_what_rasa_does(
+        tmp_path: Path, backend: str, request: pytest.FixtureRequest) -> None:
+    """The SQL tracker store (rows read and written in bulk, no count before a save) stores the
+    same rows as Rasa's own count-then-insert and reads back the same trackers, also across a
+    new session, on SQLite and on a real PostgreSQL; it skips the count for trackers it
+    retrieved or saved."""
     from bot import rasa_speedups
 
+    if backend == "sqlite":
+        fast_db, rasa_db = str(tmp_path / "fast.db"), str(tmp_path / "rasa.db")
+    else:
+        cluster = request.getfixturevalue("pg_cluster")
+        fast_db, rasa_db = cluster.create_database(), cluster.create_database()
     rasa_speedups.install()
     before = rasa_speedups.sql_saves_without_count
-    fast = await _sql_conversation(tmp_path / "fast.db", patched=True)
+    fast, fast_read = await _sql_conversation(fast_db, patched=True)
     assert rasa_speedups.sql_saves_without_count - before == 3
-    reference = await _sql_conversation(tmp_path / "rasa.db", patched=False)
+    reference, reference_read = await _sql_conversation(rasa_db, patched=False)
     assert rasa_speedups.sql_saves_without_count - before == 3
     assert fast == reference
+    assert fast_read == reference_read
     # the first action_listen, 4 events per message and 3 for the new session: none twice
     assert len(fast) == 1 + 3 * 4 + 3
+    latest, full, slots = fast_read
+    assert len(full) == len(fast)
+    assert [e["event"] for e in latest][:2] == ["session_started", "action"]  # the new session
+    assert len(latest) == 2 + 4
+    assert slots["service"] == "s2"
