@@ -341,13 +341,17 @@ class Store:
                       items: list[tuple[str, str, dict[str, Any]]], channel: str,
                       client_id: str | None = None) -> list[int]:
         now = _now()
-        await Store._ensure(conn, conversation_id, channel, now)
         # Bumping last_seq first takes the row lock (PostgreSQL) or the write lock (SQLite),
-        # so concurrent appends to one conversation get distinct, gap-free numbers.
-        row = (await conn.execute(sa.text(
-            "UPDATE conversations SET last_seq = last_seq + :n, updated_at = :now"
-            " WHERE id = :id RETURNING last_seq"),
-            {"n": len(items), "now": now, "id": conversation_id})).first()
+        # so concurrent appends to one conversation get distinct, gap-free numbers. The row
+        # exists for all but a conversation's first message: create it only when the bump
+        # finds none (one statement instead of two on every later append).
+        bump = sa.text("UPDATE conversations SET last_seq = last_seq + :n, updated_at = :now"
+                       " WHERE id = :id RETURNING last_seq")
+        values = {"n": len(items), "now": now, "id": conversation_id}
+        row = (await conn.execute(bump, values)).first()
+        if row is None:
+            await Store._ensure(conn, conversation_id, channel, now)
+            row = (await conn.execute(bump, values)).first()
         assert row is not None
         first = row[0] - len(items) + 1
         seqs = list(range(first, row[0] + 1))

@@ -7,11 +7,13 @@ import pytest
 
 from bot.handoff.state import HandoffStatus, IllegalTransition
 from bot.store import MIGRATIONS, Store
+from tests.handoff.fixtures import db_url, pg_cluster  # noqa: F401 - fixtures
 
 
 @pytest.fixture
-async def store(tmp_path: Path):
-    s = await Store.open(f"sqlite:///{tmp_path / 'db.sqlite'}")
+async def store(db_url: str):  # noqa: F811
+    """The store on SQLite and on a real PostgreSQL (tests/handoff/fixtures.py)."""
+    s = await Store.open(db_url)
     yield s
     await s.close()
 
@@ -27,11 +29,16 @@ async def test_append_numbers_messages_per_conversation(store: Store) -> None:
 
 
 async def test_concurrent_appends_get_distinct_sequence_numbers(store: Store) -> None:
-    results = await asyncio.gather(*(store.append("c", [("citizen", f"m{i}", {})])
-                                     for i in range(20)))
-    seqs = sorted(s for r in results for s in r)
+    # "c" is new: every append may find no row yet and create it; "d" exists already.
+    await store.append("d", [("citizen", "erste", {})])
+    results = await asyncio.gather(*(store.append(cid, [("citizen", f"m{i}", {})])
+                                     for i in range(20) for cid in ("c", "d")))
+    seqs = sorted(s for r in results[0::2] for s in r)
     assert seqs == list(range(1, 21))
+    assert sorted(s for r in results[1::2] for s in r) == list(range(2, 22))
     assert len(await store.messages("c")) == 20
+    state = await store.conversation("c")
+    assert state is not None and state.last_seq == 20
 
 
 async def test_handoff_transitions_are_checked(store: Store) -> None:
