@@ -53,13 +53,18 @@ def cmd_train(args: argparse.Namespace) -> int:
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from retrieval.engine import Retriever
+    from bot import gcpause
 
-    settings = _settings(args)
-    catalogue = load_catalogue(settings.catalogue)
-    started = time.monotonic()
-    Retriever.open(catalogue, model=settings.embedding_model, index_dir=settings.index_dir,
-                   progress=_say)
+    # Loading the model and the index is almost all long-lived objects: without the collector
+    # the check at every start takes ~2 s less, and ~0.75 s less at exit (bot/gcpause.py).
+    with gcpause.paused("index", collect=False):
+        from retrieval.engine import Retriever
+
+        settings = _settings(args)
+        catalogue = load_catalogue(settings.catalogue)
+        started = time.monotonic()
+        Retriever.open(catalogue, model=settings.embedding_model, index_dir=settings.index_dir,
+                       progress=_say)
     _say(f"Suchindex bereit ({time.monotonic() - started:.1f} s).")
     return 0
 

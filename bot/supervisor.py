@@ -344,7 +344,8 @@ def stack_specs(settings: Settings, model: Path, env: dict[str, str]) -> list[Ch
     run = settings.run_dir
     rasa = [ChildSpec(
         "rasa" if i == 0 else f"rasa-{i + 1}",
-        (py, "-m", "rasa", "run", "--model", str(model), "--endpoints", str(run / "endpoints.yml"),
+        (py, "-m", "bot.rasa_run", "run", "--model", str(model),
+         "--endpoints", str(run / "endpoints.yml"),
          "--credentials", str(run / "credentials.yml"), "--port", str(settings.rasa_port + i),
          "--interface", settings.host),
         f"{url}/", env) for i, url in enumerate(settings.rasa_urls)]

@@ -22,17 +22,22 @@ ACTIONS_PACKAGE = "bot.actions"
 
 
 def serve(settings: Settings) -> None:
-    from rasa_sdk.endpoint import create_app
-    from rasa_sdk.plugin import plugin_manager
-
-    from bot.actions.registry import WARM_UP_QUERY, build_services, registry
-    from bot.observability.access import parse_networks
-    from bot.observability.actions import MeasuredDecider, mount_metrics
-    from bot.observability.metrics import ActionMetrics
+    from bot import gcpause
 
     started = time.monotonic()
-    services = build_services(settings)
-    services.retriever.decide(WARM_UP_QUERY)  # warm, so the first citizen does not wait
+    # The catalogue, the index and the model stay for the life of the process: loaded without
+    # the collector, then frozen out of later collections (bot/gcpause.py).
+    with gcpause.paused("actions"):
+        from rasa_sdk.endpoint import create_app
+        from rasa_sdk.plugin import plugin_manager
+
+        from bot.actions.registry import WARM_UP_QUERY, build_services, registry
+        from bot.observability.access import parse_networks
+        from bot.observability.actions import MeasuredDecider, mount_metrics
+        from bot.observability.metrics import ActionMetrics
+
+        services = build_services(settings)
+        services.retriever.decide(WARM_UP_QUERY)  # warm, so the first citizen does not wait
     metrics = ActionMetrics()
     registry.configure(services=dataclasses.replace(
         services, retriever=MeasuredDecider(services.retriever, metrics)))
@@ -46,6 +51,9 @@ def serve(settings: Settings) -> None:
 
 
 def main() -> int:
+    from bot import gcpause
+
+    gcpause.hold()  # the imports below too; serve() settles once everything is loaded
     try:
         settings = Settings.load()
     except SettingsError as err:

@@ -20,7 +20,7 @@ def rasa_argv(settings: Settings) -> list[str]:
     from bot.training import model_path
 
     model = model_path(settings)
-    return [sys.executable, "-m", "rasa", "run",
+    return [sys.executable, "-m", "bot.rasa_run", "run",
             "--model", str(model if model.is_file() else settings.models_dir),
             "--endpoints", str(settings.run_dir / "endpoints.yml"),
             "--credentials", str(settings.run_dir / "credentials.yml"),

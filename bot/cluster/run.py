@@ -75,7 +75,7 @@ def instance_specs(shared: Settings, layout: ClusterLayout, model: Path,
     lock_lifetime = str(max(15, int(2 * shared.rasa_timeout)))
     for i, port in enumerate(layout.rasa_ports, start=1):
         own = shared.replace(rasa_port=port)
-        argv = (py, "-m", "rasa", "run", "--model", str(model),
+        argv = (py, "-m", "bot.rasa_run", "run", "--model", str(model),
                 "--endpoints", str(run / "endpoints.yml"),
                 "--credentials", str(run / "credentials.yml"),
                 "--port", str(port), "--interface", INTERNAL_HOST)

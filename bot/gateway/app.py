@@ -10,7 +10,7 @@ import structlog
 import uvloop
 from aiohttp import web
 
-from bot import staff
+from bot import gcpause, staff
 from bot.gateway import api, keys, voice_line
 from bot.gateway import web as web_chat
 from bot.gateway.bus import BUS, bus_ctx
@@ -62,8 +62,14 @@ def create_app(settings: Settings) -> web.Application:
 def serve(settings: Settings) -> None:
     """Run the gateway in this process until SIGINT/SIGTERM."""
     log.info("gateway.start", url=settings.gateway_url)
+    gcpause.hold()  # until started; then the start-up's objects are frozen (bot/gcpause.py)
     app = create_app(settings)
     observability.install_drain(app, settings.shutdown_drain_seconds)
+
+    async def settle_gc(_: web.Application) -> None:
+        gcpause.settle()
+
+    app.on_startup.append(settle_gc)  # the last start-up step
     # uvloop, the event loop Rasa's and the action server's Sanic run on: less CPU per request
     # than asyncio's own loop.
     loop = uvloop.new_event_loop()
