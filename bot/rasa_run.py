@@ -1,13 +1,17 @@
-"""``python -m bot.rasa_run ARGS`` is ``python -m rasa ARGS``, with the garbage collector held off
-while ``rasa run`` loads its model (see :mod:`bot.gcpause`).
+"""``python -m bot.rasa_run ARGS`` is ``python -m rasa ARGS``, with the garbage collector kept
+from walking the model again and again (see :mod:`bot.gcpause`).
 
-The collector is off from the start of the process until Rasa's start-up listener has loaded
-the agent; then one collection runs and the loaded model is frozen out of later collections.
-Every other Rasa command runs unchanged.
+``run``: automatic collection is off from the start of the process until Rasa's start-up
+listener has loaded the agent; then one collection runs and the loaded model is frozen out of
+later collections. ``train``: what survives a full collection is frozen right after it, so each
+later full collection walks only what is new (training ran 16 full collections over its
+growing data, ≈ 7 s, the last 1.5 s at exit). Every other Rasa command runs unchanged.
 """
 
 from __future__ import annotations
 
+import atexit
+import gc
 import sys
 from typing import Any
 
@@ -30,9 +34,20 @@ def _hold_gc_until_loaded() -> None:
     rasa.core.run.load_agent_on_start = load_agent_on_start
 
 
+def _freeze_after_full_collections() -> None:
+    def freeze(phase: str, info: dict[str, Any]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            gc.freeze()
+
+    gc.callbacks.append(freeze)
+    atexit.register(gc.freeze)  # the interpreter's last collection then walks nothing old
+
+
 def main() -> None:
     if sys.argv[1:2] == ["run"]:
         _hold_gc_until_loaded()
+    elif sys.argv[1:2] == ["train"]:
+        _freeze_after_full_collections()
     from rasa.__main__ import main as rasa_main
 
     rasa_main()

@@ -70,7 +70,7 @@ def ensure_model(settings: Settings, *, force: bool = False,
     progress("Rasa-Modell wird trainiert (Trainingsdaten, Domain oder Konfiguration haben sich "
              "geändert) – das dauert einige Minuten ...")
     started = time.monotonic()
-    cmd = [sys.executable, "-m", "rasa", "train",
+    cmd = [sys.executable, "-m", "bot.rasa_run", "train",
            "--config", str(paths.RASA_CONFIG), "--domain", str(paths.RASA_DOMAIN),
            "--data", str(paths.RASA_DATA), "--out", str(settings.models_dir),
            "--fixed-model-name", target.name.removesuffix(".tar.gz"), "--force"]

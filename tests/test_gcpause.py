@@ -99,3 +99,26 @@ def test_the_stack_starts_rasa_through_rasa_run(tmp_path) -> None:
     rasa = [s for s in specs if s.name.startswith("rasa")]
     assert len(rasa) == 2
     assert all(s.argv[1:4] == ("-m", "bot.rasa_run", "run") for s in rasa)
+
+
+def test_rasa_train_freezes_what_survives_each_full_collection() -> None:
+    out = _python("""
+        import gc, weakref
+        from bot import rasa_run
+
+        class Node:
+            pass
+
+        rasa_run._freeze_after_full_collections()
+        kept = [Node() for _ in range(10_000)]
+        gc.collect()
+        frozen = gc.get_freeze_count()
+        assert frozen >= len(kept)  # survivors of the full collection are out of later ones
+        garbage = Node(); garbage.me = garbage  # garbage made afterwards is still collected
+        dead = weakref.ref(garbage)
+        del garbage
+        gc.collect()
+        assert dead() is None
+        print("ok")
+    """)
+    assert out.strip() == "ok"
