@@ -27,7 +27,6 @@ import contextlib
 import json
 import os
 import signal
-import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -77,13 +76,7 @@ def postgres_fault(cluster: PgCluster) -> Fault:
 
     async def restart() -> None:
         await asyncio.sleep(1.0)  # down for a moment, as after a crash
-        for _ in range(30):  # orphaned backends may hold the shared memory for a moment
-            try:
-                await asyncio.to_thread(cluster.start_server)
-                return
-            except subprocess.CalledProcessError:
-                await asyncio.sleep(1.0)
-        raise RuntimeError("PostgreSQL did not come back")
+        await asyncio.to_thread(cluster.start_again, 60)
 
     return Fault("postgres", cluster.kill, restart)
 

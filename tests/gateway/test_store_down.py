@@ -9,7 +9,6 @@ and the history endpoint answering 500 / dying here.)
 from __future__ import annotations
 
 import asyncio
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,37 +21,22 @@ from bot.feedback import Rating
 from bot.gateway import ws
 from bot.gateway.app import create_app
 from tests.gateway.test_ws import _settings, rasa, receive  # noqa: F401 - rasa: a fixture
-from tests.handoff.pg import INSTALL_HINT, PgCluster, pg_bin
+from tests.handoff.pg import INSTALL_HINT, PgCluster, pg_bin, running_cluster
 
 
 @pytest.fixture
 def pg() -> Iterator[PgCluster]:
     """A PostgreSQL of this test's own: it gets killed, so it cannot be the shared one."""
-    bindir = pg_bin()
-    if bindir is None:
+    if pg_bin() is None:
         pytest.skip(INSTALL_HINT)
-    cluster = PgCluster(bindir)
-    try:
-        cluster.start()
+    with running_cluster() as cluster:
         yield cluster
-    finally:
-        cluster.stop()
 
 
 @pytest.fixture
 async def client(aiohttp_client, tmp_path: Path, rasa, pg: PgCluster) -> TestClient:  # noqa: F811
     settings = _settings(tmp_path, rasa[1].port, database_url=pg.create_database())
     return await aiohttp_client(create_app(settings))
-
-
-async def restart(pg: PgCluster) -> None:
-    for _ in range(30):  # the killed server's backends may hold shared memory for a moment
-        try:
-            await asyncio.to_thread(pg.start_server)
-            return
-        except subprocess.CalledProcessError:
-            await asyncio.sleep(0.5)
-    raise AssertionError("PostgreSQL did not start again")
 
 
 async def error_of(response) -> dict[str, Any]:
@@ -98,7 +82,7 @@ async def test_every_path_answers_storage_unavailable_while_postgres_is_down(
     assert (frame["type"], frame["code"], frame["ref"]) == ("error", "storage-unavailable", "m-2")
     assert not bound.closed
 
-    await restart(pg)
+    await asyncio.to_thread(pg.start_again)
 
     history = await client.get("/api/v1/conversations/c1/messages")
     assert history.status == 200

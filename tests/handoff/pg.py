@@ -15,6 +15,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -57,6 +58,18 @@ class PgCluster:
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.dir / "log"), "-w", "-t", "60",
                   "-o", f"-p {self.port} -k {self.dir} -c listen_addresses=127.0.0.1 "
                         "-c fsync=off -c max_connections=200", "start")
+
+    def start_again(self, attempts: int = 30) -> None:
+        """Start the server after :meth:`kill`: the killed server's backends may hold its shared
+        memory for a moment, so a failed start is retried (every 0.5 s)."""
+        for attempt in range(attempts):
+            try:
+                self.start_server()
+                return
+            except subprocess.CalledProcessError:
+                if attempt == attempts - 1:
+                    raise
+                time.sleep(0.5)
 
     def kill(self) -> int:
         """SIGKILL to the postmaster, as in a crash; returns its pid."""
