@@ -158,8 +158,22 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 # What a store call raises while the database is unreachable (down, restarting, connection
 # lost): SQLAlchemy wraps most driver errors, but asyncpg's errors while connecting arrive raw.
+# asyncpg's InternalClientError: a connection left mid-protocol when PostgreSQL died under it
+# (see _drop_broken_connections); the store drops that connection, a retry gets a fresh one.
 STORE_UNAVAILABLE: tuple[type[BaseException], ...] = (
-    sa.exc.DBAPIError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError)
+    sa.exc.DBAPIError, OSError, asyncpg.PostgresError, asyncpg.InterfaceError,
+    asyncpg.exceptions._base.InternalClientError)
+
+
+def _drop_broken_connections(context: Any) -> None:
+    """SQLAlchemy ``handle_error`` hook (PostgreSQL): when PostgreSQL dies in the middle of a
+    statement, asyncpg can leave that connection waiting for a message that never comes, and
+    every later statement on it fails with "another operation is in progress" — an error
+    SQLAlchemy does not know as a disconnect, so the connection went back to the pool and failed
+    again and again. Marked as a disconnect, the pool drops it (and, as after any disconnect,
+    its other connections)."""
+    if isinstance(context.original_exception, asyncpg.exceptions._base.InternalClientError):
+        context.is_disconnect = True
 
 
 def async_url(url: str) -> str:
@@ -253,13 +267,11 @@ def _now() -> dt.datetime:
 
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
+        # Reads, too, run in (implicit) transactions. Tried and dropped: AUTOCOMMIT reads on
+        # PostgreSQL save the BEGIN/ROLLBACK round trips, but then a connection whose query was
+        # cut off when PostgreSQL died goes back to the pool unchecked (the ROLLBACK on return
+        # is what finds it broken) and the next read fails with asyncpg's InternalClientError.
         self._engine = engine
-        # Reads of one statement need no transaction: on PostgreSQL an implicit one costs a
-        # BEGIN and a ROLLBACK round trip around every SELECT. Same pool; the setting is the
-        # driver's (no round trip) and is undone when the connection goes back to the pool.
-        # (Not for SQLite: there it is a call into aiosqlite's thread and costs more than it saves.)
-        self._reader = engine.execution_options(isolation_level="AUTOCOMMIT") \
-            if engine.dialect.name == "postgresql" else engine
         self._handoff_listeners: list[HandoffListener] = []
 
     @property
@@ -284,6 +296,8 @@ class Store:
         engine = create_async_engine(full, hide_parameters=True, **options)
         if engine.dialect.name == "sqlite":
             sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        elif engine.dialect.name == "postgresql":
+            sa.event.listen(engine.sync_engine, "handle_error", _drop_broken_connections)
         store = cls(engine)
         await store.migrate()
         return store
@@ -306,7 +320,7 @@ class Store:
             return len(MIGRATIONS)
 
     async def ping(self) -> None:
-        async with self._reader.connect() as conn:
+        async with self._engine.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
     @asynccontextmanager
@@ -315,7 +329,7 @@ class Store:
             yield conn
 
     async def conversation(self, conversation_id: str) -> ConversationState | None:
-        async with self._reader.connect() as conn:
+        async with self._engine.connect() as conn:
             row = (await conn.execute(sa.text(
                 "SELECT id, handoff_status, handoff_context, last_seq FROM conversations"
                 " WHERE id = :id"), {"id": conversation_id})).first()
@@ -414,7 +428,7 @@ class Store:
 
     async def client_turn(self, conversation_id: str, client_id: str) -> ClientTurn | None:
         """The stored turn of a client message, unclaimed (for waiting on another attempt)."""
-        async with self._reader.connect() as conn:
+        async with self._engine.connect() as conn:
             turn = await self._find_turn(conn, conversation_id, client_id)
         return turn.view(claimed=False) if turn else None
 
@@ -462,7 +476,7 @@ class Store:
 
     async def messages(self, conversation_id: str, after: int = 0,
                        limit: int = 500) -> list[StoredMessage]:
-        async with self._reader.connect() as conn:
+        async with self._engine.connect() as conn:
             rows = (await conn.execute(sa.text(
                 "SELECT seq, role, text, payload, created_at, client_id FROM messages"
                 " WHERE conversation_id = :id AND seq > :after ORDER BY seq LIMIT :limit"),

@@ -60,3 +60,37 @@ async def test_data_survives_reopen_and_migrations_run_once(tmp_path: Path) -> N
     assert [m.payload for m in await second.messages("p")] == [{"x": 1}]
     assert await second.migrate() == len(MIGRATIONS)
     await second.close()
+
+
+async def test_a_connection_left_mid_protocol_is_dropped_not_reused(
+        pg_cluster, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811
+    """When PostgreSQL dies in the middle of a statement, asyncpg can leave the connection
+    waiting for a message that never comes ("another operation is in progress" on every later
+    statement; seen in fault runs). The store must report storage-unavailable and drop that
+    connection, so the next call works on a fresh one. The broken state is injected at the
+    driver's statement call; PostgreSQL and the pool are real."""
+    import asyncpg.prepared_stmt
+    from asyncpg.exceptions import _base
+
+    from bot.store import STORE_UNAVAILABLE
+
+    store = await Store.open(pg_cluster.create_database())
+    try:
+        await store.append("p", [("citizen", "Hallo", {})])
+        fetch = asyncpg.prepared_stmt.PreparedStatement.fetch
+        broken: set[int] = set()
+
+        async def stuck(self, *args, **kwargs):  # the connection that PostgreSQL left behind
+            if not broken or id(self._connection) in broken:
+                broken.add(id(self._connection))
+                raise _base.InternalClientError(
+                    "cannot switch to state 12; another operation (2) is in progress")
+            return await fetch(self, *args, **kwargs)
+
+        monkeypatch.setattr(asyncpg.prepared_stmt.PreparedStatement, "fetch", stuck)
+        with pytest.raises(STORE_UNAVAILABLE):
+            await store.conversation("p")
+        state = await store.conversation("p")  # a fresh connection, not the stuck one again
+        assert state is not None and state.last_seq == 1
+    finally:
+        await store.close()
