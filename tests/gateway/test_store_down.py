@@ -20,7 +20,7 @@ from aiohttp.test_utils import TestClient
 from bot.feedback import Rating
 from bot.gateway import ws
 from bot.gateway.app import create_app
-from tests.gateway.test_ws import _settings, rasa, receive  # noqa: F401 - rasa: a fixture
+from tests.gateway.test_ws import ANSWER, _settings, rasa, receive  # noqa: F401 - rasa: a fixture
 from tests.handoff.pg import INSTALL_HINT, PgCluster, pg_bin, running_cluster
 
 
@@ -53,7 +53,7 @@ async def test_every_path_answers_storage_unavailable_while_postgres_is_down(
     assert (await receive(bound))["type"] == "welcome"
     assert (await receive(bound))["type"] == "messages"
 
-    pg.kill()
+    pg.kill(backends=True)  # the whole server at once: no backend answers afterwards
 
     error = await error_of(await client.post(
         "/api/v1/chat", json={"conversation_id": "c1", "text": "Was kostet das?"}))
@@ -94,7 +94,8 @@ async def test_every_path_answers_storage_unavailable_while_postgres_is_down(
     await bound.send_json(ws.Say("Was kostet das?", "m-2").to_wire())  # the same frame again
     while (frame := await receive(bound))["type"] != "messages" or frame.get("ref") != "m-2":
         assert frame["type"] != "error", frame
-    assert [m["role"] for m in frame["messages"]] == ["citizen", "bot"]
+    assert [(m["role"], m["text"]) for m in frame["messages"]] == [
+        ("citizen", "Was kostet das?"), ("bot", ANSWER["custom"]["text"])]
     await sock.close()
     await bound.close()
 

@@ -71,10 +71,19 @@ class PgCluster:
                     raise
                 time.sleep(0.5)
 
-    def kill(self) -> int:
-        """SIGKILL to the postmaster, as in a crash; returns its pid."""
+    def kill(self, *, backends: bool = False) -> int:
+        """SIGKILL to the postmaster, as in a crash; returns its pid. With ``backends`` its
+        children too, at the same moment (the whole server gone): otherwise orphaned backends
+        may serve their open connections for a moment after the postmaster died."""
         pid = int((self.data / "postmaster.pid").read_text().split()[0])
-        os.kill(pid, signal.SIGKILL)
+        children: list[int] = []
+        if backends:
+            os.kill(pid, signal.SIGSTOP)  # no new backend while its children are listed
+            children = [int(entry.name) for entry in Path("/proc").iterdir()
+                        if entry.name.isdigit() and _parent_of(entry) == pid]
+        for victim in (pid, *children):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(victim, signal.SIGKILL)
         return pid
 
     def stop(self) -> None:
@@ -102,3 +111,10 @@ def running_cluster() -> Iterator[PgCluster]:
         yield cluster
     finally:
         cluster.stop()
+
+
+def _parent_of(proc: Path) -> int | None:
+    try:
+        return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
