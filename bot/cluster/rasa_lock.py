@@ -21,6 +21,7 @@ key_prefix}`` (bot/cluster/endpoints.py writes it).
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 import uuid
 from collections.abc import AsyncGenerator
@@ -31,6 +32,9 @@ import redis.asyncio as aioredis
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, LockError, LockStore
 from rasa.utils.endpoints import EndpointConfig
+from redis.exceptions import RedisError
+
+log = logging.getLogger(__name__)
 
 # Deletes the key only while it still holds the caller's token: a holder whose lock expired
 # (and was taken by another) must not release the other's lock.
@@ -85,7 +89,13 @@ class RedisMutexLockStore(LockStore):
             yield TicketLock(conversation_id)
         finally:
             # Shielded: a cancelled request still gives the lock back (else it waits to expire).
-            await asyncio.shield(self._release(keys=[key], args=[token]))
+            try:
+                await asyncio.shield(self._release(keys=[key], args=[token]))
+            except RedisError as err:
+                # The turn is done and stored; failing it now would make the client send it
+                # again. The key expires by itself after lock_lifetime.
+                log.warning("Could not release the lock of conversation '%s' (%s); it expires "
+                            "by itself.", conversation_id, type(err).__name__)
 
     # Rasa's ticket API (used only by its own ``lock`` above, which this class replaces).
     def get_lock(self, conversation_id: str) -> TicketLock | None:

@@ -126,3 +126,12 @@ async def test_a_cancelled_turn_gives_the_lock_back(redis: Redis) -> None:
 def test_key_prefix_must_be_alphanumeric() -> None:
     with pytest.raises(ValueError, match="Buchstaben"):
         RedisMutexLockStore(client=aioredis.Redis(), key_prefix="a:b")
+
+
+async def test_a_lost_redis_at_release_does_not_fail_the_finished_turn(redis: Redis) -> None:
+    store = redis.store()
+    async with store.lock("c1"):
+        redis.server.stop()  # the turn is done and stored; Redis is gone when it gives back
+    redis.server.start()  # (the key was lost with the server: no persistence)
+    async with store.lock("c1", lock_lifetime=2):  # and the lock works again afterwards
+        pass
