@@ -44,7 +44,7 @@ def _freeze_after_full_collections() -> None:
 
 
 def main() -> None:
-    if sys.argv[1:2] == ["run"]:
+    if sys.argv[1:2] == ["run"] and sys.argv[2:3] != ["actions"]:  # the server, not rasa_sdk's
         _hold_gc_until_loaded()
     elif sys.argv[1:2] == ["train"]:
         _freeze_after_full_collections()
