@@ -268,9 +268,9 @@ def _now() -> dt.datetime:
 class Store:
     def __init__(self, engine: AsyncEngine) -> None:
         # Reads, too, run in (implicit) transactions. Tried and dropped: AUTOCOMMIT reads on
-        # PostgreSQL save the BEGIN/ROLLBACK round trips, but then a connection whose query was
-        # cut off when PostgreSQL died goes back to the pool unchecked (the ROLLBACK on return
-        # is what finds it broken) and the next read fails with asyncpg's InternalClientError.
+        # PostgreSQL save the BEGIN/ROLLBACK round trips (0.3 ms of gateway CPU for two reads),
+        # but they also skip the ROLLBACK on return, which is what notices a connection broken
+        # by a crash; the first fault run with them showed such a connection being reused.
         self._engine = engine
         self._handoff_listeners: list[HandoffListener] = []
 
