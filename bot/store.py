@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.pool import AsyncAdaptedQueuePool
 
+from bot import sqlite_loop
 from bot.handoff.state import HandoffStatus, transition
 
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -229,6 +230,9 @@ class ClientTurn:
     result: dict[str, Any] | None  # the chat API answer, once DONE
     claimed: bool  # True: the caller now owns this attempt and must finish or fail it
     created: bool  # True: the citizen message was stored by this call
+    # The conversation when the turn was claimed (before its citizen message), read in the
+    # claiming transaction; None from client_turn().
+    state: ConversationState | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,6 +263,9 @@ class ConversationState:
     handoff_status: HandoffStatus
     handoff_context: dict[str, Any] | None
     last_seq: int
+    # The callback form in progress (bot/handoff/callback.py), read with the rest so that a
+    # chat turn needs no read of its own for it.
+    callback_form: dict[str, Any] | None = None
 
 
 def _now() -> dt.datetime:
@@ -286,11 +293,15 @@ class Store:
     async def open(cls, url: str) -> Store:
         full = async_url(url)
         options: dict[str, Any] = {}
-        if full.startswith("sqlite") and ":memory:" not in full:
-            # SQLAlchemy 1.4 gives aiosqlite a NullPool: a new connection (a thread, the
-            # pragmas) for every transaction — most of the gateway's CPU per chat turn. A
-            # small pool of WAL connections is safe for one file.
-            options = {"poolclass": AsyncAdaptedQueuePool, "pool_size": 4, "max_overflow": 8}
+        if full.startswith("sqlite"):
+            # Statements run on the event loop's thread, not one thread per connection
+            # (bot/sqlite_loop.py).
+            options["module"] = sqlite_loop.dbapi()
+            if ":memory:" not in full:
+                # SQLAlchemy 1.4 gives aiosqlite a NullPool: a new connection (the pragmas,
+                # the schema read) for every transaction. A pool of WAL connections is safe
+                # for one file; the pool size bounds transactions open at once.
+                options.update(poolclass=AsyncAdaptedQueuePool, pool_size=8, max_overflow=8)
         # hide_parameters: a failing statement's error message must not carry citizens' texts
         # into logs (see docs/PRIVACY.md).
         engine = create_async_engine(full, hide_parameters=True, **options)
@@ -330,14 +341,8 @@ class Store:
 
     async def conversation(self, conversation_id: str) -> ConversationState | None:
         async with self._engine.connect() as conn:
-            row = (await conn.execute(sa.text(
-                "SELECT id, handoff_status, handoff_context, last_seq FROM conversations"
-                " WHERE id = :id"), {"id": conversation_id})).first()
-        if row is None:
-            return None
-        return ConversationState(
-            id=row[0], handoff_status=HandoffStatus(row[1]),
-            handoff_context=json.loads(row[2]) if row[2] else None, last_seq=row[3])
+            row = (await conn.execute(_STATE, {"id": conversation_id, "client": None})).first()
+        return _state(conversation_id, row)
 
     async def append(
         self,
@@ -359,21 +364,16 @@ class Store:
         # so concurrent appends to one conversation get distinct, gap-free numbers. The row
         # exists for all but a conversation's first message: create it only when the bump
         # finds none (one statement instead of two on every later append).
-        bump = sa.text("UPDATE conversations SET last_seq = last_seq + :n, updated_at = :now"
-                       " WHERE id = :id RETURNING last_seq")
         values = {"n": len(items), "now": now, "id": conversation_id}
-        row = (await conn.execute(bump, values)).first()
+        row = (await conn.execute(_BUMP, values)).first()
         if row is None:
             await Store._ensure(conn, conversation_id, channel, now)
-            row = (await conn.execute(bump, values)).first()
+            row = (await conn.execute(_BUMP, values)).first()
         assert row is not None
         first = row[0] - len(items) + 1
         seqs = list(range(first, row[0] + 1))
         if items:
-            await conn.execute(sa.text(
-                "INSERT INTO messages (conversation_id, seq, role, text, payload, created_at,"
-                " client_id) VALUES (:cid, :seq, :role, :text, :payload, :now, :client)"),
-                [{"cid": conversation_id, "seq": s, "role": role, "text": text,
+            await conn.execute(_INSERT_MESSAGES, [{"cid": conversation_id, "seq": s, "role": role, "text": text,
                   "payload": json.dumps(payload, ensure_ascii=False), "now": now,
                   "client": client_id if i == 0 else None}
                  for i, (s, (role, text, payload)) in enumerate(zip(seqs, items, strict=True))])
@@ -397,21 +397,22 @@ class Store:
                     # Write first: on SQLite this takes the write lock before the read, so a
                     # concurrent writer cannot invalidate what we read (SQLITE_BUSY_SNAPSHOT).
                     await self._ensure(conn, conversation_id, channel, _now())
-                    turn = await self._find_turn(conn, conversation_id, client_id)
+                    row = (await conn.execute(_STATE, {"id": conversation_id,
+                                                       "client": client_id})).first()
+                    state = _state(conversation_id, row)
+                    turn = _turn_row(conversation_id, client_id, row[4:] if row else None)
                     if turn is None:
                         (seq,) = await self._append(conn, conversation_id,
                                                     [("citizen", text, {})], channel, client_id)
-                        await conn.execute(sa.text(
-                            "INSERT INTO client_turns (conversation_id, client_id, seq, status,"
-                            " attempt, updated_at) VALUES (:cid, :client, :seq, :st, 1, :now)"),
-                            {"cid": conversation_id, "client": client_id, "seq": seq,
+                        await conn.execute(_INSERT_TURN, {"cid": conversation_id, "client": client_id, "seq": seq,
                              "st": TurnStatus.RUNNING.value, "now": _now()})
                         return ClientTurn(conversation_id, client_id, seq, text,
-                                          TurnStatus.RUNNING, 1, None, claimed=True, created=True)
+                                          TurnStatus.RUNNING, 1, None, claimed=True, created=True,
+                                          state=state)
                     stale = _now() - dt.timedelta(seconds=lease)
                     if turn.status is TurnStatus.DONE or (
                             turn.status is TurnStatus.RUNNING and turn.updated_at > stale):
-                        return turn.view(claimed=False)
+                        return turn.view(claimed=False, state=state)
                     # Failed, or abandoned by a dead gateway: take it over (compare and set).
                     result = await conn.execute(sa.text(
                         "UPDATE client_turns SET status = :running, attempt = attempt + 1,"
@@ -421,7 +422,8 @@ class Store:
                          "cid": conversation_id, "client": client_id, "attempt": turn.attempt})
                     claimed = result.rowcount == 1
                     return turn.view(claimed=claimed, status=TurnStatus.RUNNING,
-                                     attempt=turn.attempt + 1 if claimed else turn.attempt)
+                                     attempt=turn.attempt + 1 if claimed else turn.attempt,
+                                     state=state)
             except sa.exc.IntegrityError:
                 continue  # another process stored it first: read its row
         raise RuntimeError(f"could not claim client message {client_id!r}")
@@ -437,11 +439,7 @@ class Store:
         """Store the answer of a claimed turn and mark it done, atomically. False (and nothing
         stored) when another attempt took the turn over meanwhile."""
         async with self._tx() as conn:
-            done = await conn.execute(sa.text(
-                "UPDATE client_turns SET status = :done, result = :result, updated_at = :now"
-                " WHERE conversation_id = :cid AND client_id = :client AND attempt = :attempt"
-                " AND status = :running"),
-                {"done": TurnStatus.DONE.value, "result": json.dumps(result, ensure_ascii=False),
+            done = await conn.execute(_FINISH_TURN, {"done": TurnStatus.DONE.value, "result": json.dumps(result, ensure_ascii=False),
                  "now": _now(), "cid": turn.conversation_id, "client": turn.client_id,
                  "attempt": turn.attempt, "running": TurnStatus.RUNNING.value})
             if done.rowcount != 1:
@@ -463,16 +461,9 @@ class Store:
     @staticmethod
     async def _find_turn(conn: AsyncConnection, conversation_id: str,
                          client_id: str) -> _TurnRow | None:
-        row = (await conn.execute(sa.text(
-            "SELECT t.seq, m.text, t.status, t.attempt, t.result, t.updated_at"
-            " FROM client_turns t JOIN messages m"
-            " ON m.conversation_id = t.conversation_id AND m.seq = t.seq"
-            " WHERE t.conversation_id = :cid AND t.client_id = :client"),
-            {"cid": conversation_id, "client": client_id})).first()
-        if row is None:
-            return None
-        return _TurnRow(conversation_id, client_id, row[0], row[1], TurnStatus(row[2]), row[3],
-                        json.loads(row[4]) if row[4] else None, _as_datetime(row[5]))
+        row = (await conn.execute(_FIND_TURN, {"cid": conversation_id,
+                                               "client": client_id})).first()
+        return _turn_row(conversation_id, client_id, row)
 
     async def messages(self, conversation_id: str, after: int = 0,
                        limit: int = 500) -> list[StoredMessage]:
@@ -512,10 +503,7 @@ class Store:
     @staticmethod
     async def _ensure(conn: AsyncConnection, conversation_id: str, channel: str,
                       now: dt.datetime) -> None:
-        await conn.execute(sa.text(
-            "INSERT INTO conversations (id, channel, created_at, updated_at)"
-            " VALUES (:id, :ch, :now, :now) ON CONFLICT (id) DO NOTHING"),
-            {"id": conversation_id, "ch": channel, "now": now})
+        await conn.execute(_ENSURE, {"id": conversation_id, "ch": channel, "now": now})
 
 
 @dataclass(frozen=True, slots=True)
@@ -530,10 +518,60 @@ class _TurnRow:
     updated_at: dt.datetime
 
     def view(self, *, claimed: bool, status: TurnStatus | None = None,
-             attempt: int | None = None) -> ClientTurn:
+             attempt: int | None = None, state: ConversationState | None = None) -> ClientTurn:
         return ClientTurn(self.conversation_id, self.client_id, self.seq, self.text,
                           status or self.status, attempt or self.attempt, self.result,
-                          claimed=claimed, created=False)
+                          claimed=claimed, created=False, state=state)
+
+
+# The statements of every chat turn, built once (sa.text parses its text on every call).
+_BUMP = sa.text("UPDATE conversations SET last_seq = last_seq + :n, updated_at = :now"
+                " WHERE id = :id RETURNING last_seq")
+_INSERT_MESSAGES = sa.text(
+    "INSERT INTO messages (conversation_id, seq, role, text, payload, created_at, client_id)"
+    " VALUES (:cid, :seq, :role, :text, :payload, :now, :client)")
+_INSERT_TURN = sa.text(
+    "INSERT INTO client_turns (conversation_id, client_id, seq, status, attempt, updated_at)"
+    " VALUES (:cid, :client, :seq, :st, 1, :now)")
+_FINISH_TURN = sa.text(
+    "UPDATE client_turns SET status = :done, result = :result, updated_at = :now"
+    " WHERE conversation_id = :cid AND client_id = :client AND attempt = :attempt"
+    " AND status = :running")
+_ENSURE = sa.text("INSERT INTO conversations (id, channel, created_at, updated_at)"
+                  " VALUES (:id, :ch, :now, :now) ON CONFLICT (id) DO NOTHING")
+# A conversation's state and callback form, and with ``:client`` the turn of that client
+# message (columns 4-9, all NULL when there is none): one statement at the start of a turn.
+_STATE = sa.text(
+    "SELECT c.handoff_status, c.handoff_context, c.last_seq, f.data,"
+    " t.seq, m.text, t.status, t.attempt, t.result, t.updated_at"
+    " FROM conversations c"
+    " LEFT JOIN callback_forms f ON f.conversation_id = c.id"
+    " LEFT JOIN client_turns t ON t.conversation_id = c.id AND t.client_id = :client"
+    " LEFT JOIN messages m ON m.conversation_id = t.conversation_id AND m.seq = t.seq"
+    " WHERE c.id = :id")
+_FIND_TURN = sa.text(
+    "SELECT t.seq, m.text, t.status, t.attempt, t.result, t.updated_at"
+    " FROM client_turns t JOIN messages m"
+    " ON m.conversation_id = t.conversation_id AND m.seq = t.seq"
+    " WHERE t.conversation_id = :cid AND t.client_id = :client")
+
+
+def _state(conversation_id: str, row: Any) -> ConversationState | None:
+    if row is None:
+        return None
+    form = json.loads(row[3]) if row[3] else None
+    return ConversationState(
+        id=conversation_id, handoff_status=HandoffStatus(row[0]),
+        handoff_context=json.loads(row[1]) if row[1] else None, last_seq=row[2],
+        callback_form=(form if isinstance(form, dict) else {}) if row[3] else None)
+
+
+def _turn_row(conversation_id: str, client_id: str, row: Any) -> _TurnRow | None:
+    """``row``: seq, text, status, attempt, result, updated_at of a stored client turn."""
+    if row is None or row[0] is None:
+        return None
+    return _TurnRow(conversation_id, client_id, row[0], row[1], TurnStatus(row[2]), row[3],
+                    json.loads(row[4]) if row[4] else None, _as_datetime(row[5]))
 
 
 def _as_datetime(value: Any) -> dt.datetime:
@@ -547,5 +585,5 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    # No busy_timeout: a locked database is waited for asynchronously (bot/sqlite_loop.py).
     cursor.close()

@@ -3,6 +3,7 @@ temporary state directories, and wait for servers to come up."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
@@ -91,6 +92,22 @@ def running_action_server(state: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(30)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _session_event_loop() -> Iterator[None]:
+    """The main thread's current event loop, owned and closed here.
+
+    Before each async test pytest-asyncio (1.1) asks for the thread's current loop; when none
+    was ever set, asyncio creates one. The first ``asyncio.run()`` in a test (the CLI tests)
+    replaces it and nobody closes it: it is garbage-collected later, in whichever test happens
+    to run then, as an "unclosed event loop" ResourceWarning — an error under
+    filterwarnings=error, in a test that has nothing to do with it.
+    """
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    yield
+    loop.close()
 
 
 @pytest.fixture

@@ -83,7 +83,8 @@ class HandoffGate(Protocol):
     """The handoff part's say in a turn (implemented by :class:`bot.handoff.gate.HandoffGate`)."""
 
     async def before_dialogue(self, conversation_id: str, text: str, seq: int,
-                              status: HandoffStatus, channel: str) -> GateReply | None: ...
+                              state: ConversationState | None,
+                              channel: str) -> GateReply | None: ...
 
     async def escalate(self, conversation_id: str, request: HandoffRequest, channel: str,
                        messages: tuple[BotMessage, ...]) -> GateReply: ...
@@ -137,9 +138,9 @@ class ChatService:
         deadline = asyncio.get_running_loop().time() + REPEAT_WAIT
         while True:
             async with self._lock(conversation_id):
-                state = await self._store.conversation(conversation_id)
                 turn = await self._store.claim_turn(conversation_id, message_id, text,
                                                     channel=channel, lease=TURN_LEASE)
+                state = turn.state
                 if turn.text != text:
                     raise MessageIdReused(message_id)
                 if turn.status is TurnStatus.DONE and turn.result is not None:
@@ -166,7 +167,7 @@ class ChatService:
         """The rest of a turn once the citizen message is stored as ``seq``."""
         status = state.handoff_status if state else HandoffStatus.BOT
         if self._handoff is not None:
-            reply = await self._handoff.before_dialogue(conversation_id, text, seq, status,
+            reply = await self._handoff.before_dialogue(conversation_id, text, seq, state,
                                                         channel)
             if reply is not None:  # the handoff part answered (callback form, rating, ...)
                 return await self._answer_without_dialogue(conversation_id, reply, channel,

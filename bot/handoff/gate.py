@@ -24,6 +24,7 @@ from bot.handoff.service import HandoffService
 from bot.handoff.state import HandoffStatus, IllegalTransition
 from bot.handoff.tickets import TicketStatus
 from bot.messages import BotMessage, HandoffRequest
+from bot.store import ConversationState
 
 log = structlog.get_logger(__name__)
 
@@ -42,14 +43,16 @@ class HandoffGate:
         self._service = service
         self._store = service.store
 
-    async def before_dialogue(self, cid: str, text: str, seq: int, status: HandoffStatus,
+    async def before_dialogue(self, cid: str, text: str, seq: int,
+                              state: ConversationState | None,
                               channel: str) -> GateReply | None:
+        """``state``: the conversation as read when the turn began (None: a new one)."""
         service = self._service
+        status = state.handoff_status if state else HandoffStatus.BOT
         if status in (HandoffStatus.QUEUED, HandoffStatus.ASSIGNED):
             (message,) = await self._store.messages(cid, after=seq - 1, limit=1)
             service.hub.publish(MessageAdded(cid, message.to_api()))
-        async with self._store.engine.connect() as conn:
-            form_data = await repo.get_form(conn, cid)
+        form_data = state.callback_form if state else None
         plain = text.strip().lower().strip(" .!")
         if form_data is not None:
             return await self._form_turn(cid, advance(CallbackForm.from_json(form_data), text),
