@@ -1,4 +1,5 @@
-"""Rasa's ``endpoints.yml`` from our settings: action server, SQL tracker store, Redis lock store.
+"""Rasa's ``endpoints.yml`` from our settings: action server, SQL tracker store, Redis lock store;
+and its ``credentials.yml``: our REST channel.
 
 Keys as Rasa 3.6 reads them: ``tracker_store: {type: SQL, dialect, url (host), port, db,
 username, password, query}`` becomes ``SQLTrackerStore(host=url, **rest)`` and
@@ -6,6 +7,9 @@ username, password, query}`` becomes ``SQLTrackerStore(host=url, **rest)`` and
 becomes ``Class(endpoint_config=...)`` (rasa/core/tracker_store.py, rasa/core/lock_store.py);
 the class is our :class:`bot.cluster.rasa_lock.RedisMutexLockStore` (two Redis round trips per
 message instead of Rasa's seven, and atomic).
+``credentials.yml`` names :class:`bot.rasa_channel.StrictRestInput` by its module path, as Rasa
+loads a channel that is not one of its own; it is Rasa's ``rest`` channel (same URL) whose failed
+turns answer 503 instead of an empty 200.
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ from bot.settings import PREFIX, Settings, SettingsError
 # locks never mix with the gateways' keys in the same Redis database.
 LOCK_KEY_PREFIX = "buergerbot"
 LOCK_STORE_CLASS = "bot.cluster.rasa_lock.RedisMutexLockStore"
+REST_CHANNEL_CLASS = "bot.rasa_channel.StrictRestInput"
 
 
 def tracker_store(url: str) -> dict[str, Any]:
@@ -74,6 +79,11 @@ def rasa_endpoints(settings: Settings) -> str:
     if settings.redis_url:
         config["lock_store"] = lock_store(settings.redis_url)
     return yaml.safe_dump(config, sort_keys=False, allow_unicode=True)
+
+
+def rasa_credentials() -> str:
+    """The YAML body of Rasa's credentials.yml: our REST channel, no settings."""
+    return f"{REST_CHANNEL_CLASS}:\n"
 
 
 def _port(parts: Any, default: int, name: str) -> int:
