@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -52,6 +53,16 @@ def free_block(count: int) -> int:
             for s in socks:
                 s.close()
     raise RuntimeError("no block of free ports")
+
+
+def terminate(proc: subprocess.Popen[Any], grace: float = 10.0) -> None:
+    """SIGTERM, SIGKILL after ``grace`` seconds; returns once the process is gone."""
+    proc.terminate()
+    try:
+        proc.wait(grace)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait(10)
 
 
 def wait_until(predicate: Callable[[], object], timeout: float, what: str,

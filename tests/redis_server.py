@@ -20,7 +20,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import free_port
+from tests.conftest import free_port, terminate
 
 INSTALL_HINT = ("Redis is not installed (Debian: apt-get install -y redis-server); "
                 "the tests that need it are skipped")
@@ -65,12 +65,7 @@ class RedisServer:
         process, self._process = self._process, None
         if process is None:
             return
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(10)
+        terminate(process)
 
     def _answers_ping(self) -> bool:
         with contextlib.suppress(OSError), socket.create_connection(

@@ -24,7 +24,7 @@ from bot.gateway.app import create_app
 from bot.settings import Settings
 from bot.supervisor import write_rasa_endpoints
 from bot.training import rasa_env
-from tests.conftest import REPO, free_port, wait_until
+from tests.conftest import REPO, free_port, terminate, wait_until
 from tests.redis_server import RedisServer, running_redis
 
 pytestmark = [
@@ -82,12 +82,7 @@ def rasa(trained_model: Path, redis: RedisServer,
                    "Rasa to come up", proc, log)
         yield Rasa(settings.rasa_url, log)
     finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
+        terminate(proc, 30)
 
 
 def test_the_generated_credentials_name_our_channel_and_rasa_builds_it(tmp_path: Path) -> None:
