@@ -9,11 +9,11 @@ fields, the health route, ``stream=true`` — and changes only that case: the er
 without the citizen's text and the answer is ``503 {"error": "turn-failed", "detail":
 "<exception type>"}``, which the gateway turns into its retryable ``dialogue-unavailable``.
 
-What still answers 200: a failing custom action (Rasa's processor logs it and goes on without
-the action's events, so the gateway asks the action server's health on an empty answer), a
-cancelled turn (the client went away; as in Rasa, the messages collected so far, logged
-without the text), and a tracker store that cannot be reached (no error reaches the channel:
-Rasa's ``FailSafeTrackerStore`` logs it and goes on with a new or in-memory tracker).
+A tracker store that cannot be read or written fails the turn too (bot/rasa_tracker_store.py
+takes Rasa's silent fallback away; ``python -m bot.rasa_run run`` installs it). What still
+answers 200: a failing custom action (Rasa's processor logs it and goes on without the action's
+events, so the gateway asks the action server's health on an empty answer) and a cancelled turn
+(the client went away; as in Rasa, the messages collected so far, logged without the text).
 ``stream=true`` is Rasa's own code: a turn that fails there leaves the stream open without its
 closing ``DONE``; the gateway never streams.
 

@@ -1,5 +1,7 @@
 """``python -m bot.rasa_run ARGS`` is ``python -m rasa ARGS``, with the garbage collector kept
-from walking the model again and again (see :mod:`bot.gcpause`).
+from walking the model again and again (see :mod:`bot.gcpause`), and for the server a tracker
+store that fails, failing the turn instead of Rasa's silent fallback (see
+:mod:`bot.rasa_tracker_store`).
 
 ``run``: automatic collection is off from the start of the process until Rasa's start-up
 listener has loaded the agent; then one collection runs and the loaded model is frozen out of
@@ -46,6 +48,9 @@ def _freeze_after_full_collections() -> None:
 def main() -> None:
     if sys.argv[1:2] == ["run"] and sys.argv[2:3] != ["actions"]:  # the server, not rasa_sdk's
         _hold_gc_until_loaded()
+        from bot import rasa_tracker_store
+
+        rasa_tracker_store.install()  # before Rasa builds its agent
     elif sys.argv[1:2] == ["train"]:
         _freeze_after_full_collections()
     from rasa.__main__ import main as rasa_main
