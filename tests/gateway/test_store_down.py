@@ -21,15 +21,13 @@ from bot.feedback import Rating
 from bot.gateway import ws
 from bot.gateway.app import create_app
 from tests.gateway.test_ws import ANSWER, _settings, rasa, receive  # noqa: F401 - rasa: a fixture
-from tests.handoff.pg import INSTALL_HINT, PgCluster, pg_bin, running_cluster
+from tests.handoff.pg import PgCluster, killable_cluster
 
 
 @pytest.fixture
 def pg() -> Iterator[PgCluster]:
     """A PostgreSQL of this test's own: it gets killed, so it cannot be the shared one."""
-    if pg_bin() is None:
-        pytest.skip(INSTALL_HINT)
-    with running_cluster() as cluster:
+    with killable_cluster() as cluster:
         yield cluster
 
 

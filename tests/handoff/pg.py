@@ -118,3 +118,15 @@ def _parent_of(proc: Path) -> int | None:
         return int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1])
     except (OSError, ValueError, IndexError):
         return None
+
+
+@contextlib.contextmanager
+def killable_cluster() -> Iterator[PgCluster]:
+    """A PostgreSQL of the caller's own, for tests that kill it (the shared one must stay up);
+    skips the test when PostgreSQL is not installed."""
+    import pytest
+
+    if pg_bin() is None:
+        pytest.skip(INSTALL_HINT)
+    with running_cluster() as cluster:
+        yield cluster

@@ -8,8 +8,6 @@ closed port, as the turns here need none but the one that shows what a failing a
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,13 +16,11 @@ from typing import Any
 import pytest
 import requests
 import yaml
-from aiohttp import web
 
-from bot.gateway.app import create_app
 from bot.settings import Settings
 from bot.supervisor import write_rasa_endpoints
-from bot.training import rasa_env
-from tests.conftest import REPO, free_port, terminate, wait_until
+from tests.conftest import free_port
+from tests.rasa.server import gateway_in_front, running_rasa
 from tests.redis_server import RedisServer, running_redis
 
 pytestmark = [
@@ -68,21 +64,9 @@ def rasa(trained_model: Path, redis: RedisServer,
     state = tmp_path_factory.mktemp("rasa-channel")
     settings = Settings.load(env={}, state_dir=state, host="127.0.0.1", rasa_port=free_port(),
                              action_port=free_port(), redis_url=redis.url)
-    write_rasa_endpoints(settings)
     log = state / "rasa.log"
-    argv = [sys.executable, "-m", "bot.rasa_run", "run", "--model", str(trained_model),
-            "--endpoints", str(settings.run_dir / "endpoints.yml"),
-            "--credentials", str(settings.run_dir / "credentials.yml"),
-            "--port", str(settings.rasa_port), "--interface", "127.0.0.1"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                env={**rasa_env(settings), "PYTHONUNBUFFERED": "1"})
-    try:
-        wait_until(lambda: requests.get(f"{settings.rasa_url}/", timeout=2).ok, 300,
-                   "Rasa to come up", proc, log)
+    with running_rasa(settings, trained_model, log):
         yield Rasa(settings.rasa_url, log)
-    finally:
-        terminate(proc, 30)
 
 
 def test_the_generated_credentials_name_our_channel_and_rasa_builds_it(tmp_path: Path) -> None:
@@ -153,13 +137,7 @@ def test_a_failing_action_still_answers_200_for_the_gateway_to_check(rasa: Rasa,
 async def test_the_chat_api_reports_the_failed_turn_and_its_retry_is_answered(
         rasa: Rasa, redis_up: RedisServer, aiohttp_client: Any, aiohttp_server: Any,
         tmp_path: Path) -> None:
-    # A healthy action server: an empty answer from Rasa would pass for a silent bot.
-    actions = web.Application()
-    actions.router.add_get("/health", _healthy)
-    action_server = await aiohttp_server(actions)
-    gateway = await aiohttp_client(create_app(Settings.load(
-        env={}, state_dir=tmp_path, rasa_endpoint=rasa.url,
-        action_endpoint=f"http://127.0.0.1:{action_server.port}", rasa_timeout=20.0)))
+    gateway = await gateway_in_front(rasa.url, aiohttp_client, aiohttp_server, tmp_path)
     body = {"conversation_id": "gw1", "text": "Guten Tag", "message_id": "m1"}
 
     redis_up.stop()
@@ -177,5 +155,3 @@ async def test_the_chat_api_reports_the_failed_turn_and_its_retry_is_answered(
         ("citizen", "Guten Tag"), ("bot", "Guten Tag")]
 
 
-async def _healthy(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})

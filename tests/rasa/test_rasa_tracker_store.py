@@ -12,8 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -24,14 +22,12 @@ from typing import Any
 import psycopg2
 import pytest
 import requests
-from aiohttp import web
 
-from bot.gateway.app import create_app
 from bot.settings import Settings
 from bot.supervisor import write_rasa_endpoints
-from bot.training import rasa_env
-from tests.conftest import REPO, free_port, wait_until
-from tests.handoff.pg import INSTALL_HINT, PgCluster, pg_bin, running_cluster
+from tests.conftest import free_port
+from tests.handoff.pg import PgCluster, killable_cluster
+from tests.rasa.server import gateway_in_front, running_rasa
 
 pytestmark = [
     pytest.mark.slow,
@@ -63,9 +59,7 @@ class Rasa:
 @pytest.fixture(scope="module")
 def pg() -> Iterator[PgCluster]:
     """A PostgreSQL of this module's own: it gets killed, so it cannot be the shared one."""
-    if pg_bin() is None:
-        pytest.skip(INSTALL_HINT)
-    with running_cluster() as cluster:
+    with killable_cluster() as cluster:
         yield cluster
 
 
@@ -86,26 +80,9 @@ def rasa(trained_model: Path, pg: PgCluster,
     database = pg.create_database()
     settings = Settings.load(env={}, state_dir=state, host="127.0.0.1", rasa_port=free_port(),
                              action_port=free_port(), tracker_store_url=database)
-    write_rasa_endpoints(settings)
     log = state / "rasa.log"
-    argv = [sys.executable, "-m", "bot.rasa_run", "run", "--model", str(trained_model),
-            "--endpoints", str(settings.run_dir / "endpoints.yml"),
-            "--credentials", str(settings.run_dir / "credentials.yml"),
-            "--port", str(settings.rasa_port), "--interface", "127.0.0.1"]
-    with log.open("wb") as out:
-        proc = subprocess.Popen(argv, cwd=REPO, stdout=out, stderr=subprocess.STDOUT,
-                                env={**rasa_env(settings), "PYTHONUNBUFFERED": "1"})
-    try:
-        wait_until(lambda: requests.get(f"{settings.rasa_url}/", timeout=2).ok, 300,
-                   "Rasa to come up", proc, log)
+    with running_rasa(settings, trained_model, log):
         yield Rasa(settings.rasa_url, log, database)
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(30)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(10)
 
 
 @pytest.fixture
@@ -238,13 +215,7 @@ def test_a_save_refused_half_way_stores_nothing_and_its_retry_is_stored_once(
 async def test_the_chat_api_reports_the_failed_turn_and_its_retry_is_stored_once(
         rasa: Rasa, pg_up: PgCluster, aiohttp_client: Any, aiohttp_server: Any,
         tmp_path: Path) -> None:
-    # A healthy action server: an empty answer from Rasa would pass for a silent bot.
-    actions = web.Application()
-    actions.router.add_get("/health", _healthy)
-    action_server = await aiohttp_server(actions)
-    gateway = await aiohttp_client(create_app(Settings.load(
-        env={}, state_dir=tmp_path, rasa_endpoint=rasa.url,
-        action_endpoint=f"http://127.0.0.1:{action_server.port}", rasa_timeout=20.0)))
+    gateway = await gateway_in_front(rasa.url, aiohttp_client, aiohttp_server, tmp_path)
     body = {"conversation_id": "gw1", "text": "Guten Tag", "message_id": "m1"}
 
     await asyncio.to_thread(pg_up.kill, backends=True)
@@ -260,8 +231,6 @@ async def test_the_chat_api_reports_the_failed_turn_and_its_retry_is_stored_once
     assert await asyncio.to_thread(_user_texts, rasa, "gw1") == ["Guten Tag"]
 
 
-async def _healthy(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "ok"})
 
 
 def _accepts(pg: PgCluster) -> bool:
