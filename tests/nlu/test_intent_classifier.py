@@ -158,3 +158,21 @@ def test_softmax_is_stable_for_large_scores() -> None:
     result = softmax(np.array([[1000.0, 999.0, -1000.0]]))
     assert np.isfinite(result).all() and abs(result.sum() - 1) < 1e-12
     assert result[0, 0] > result[0, 1] > result[0, 2]
+
+
+def test_the_rbf_machine_scores_exactly_like_scikit_learns_svc() -> None:
+    from sklearn.svm import SVC
+
+    from bot.nlu.intent_classifier import RbfMachine
+
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(5, 16))
+    labels = [f"intent_{i % 5}" for i in range(200)]
+    dense = centres[[i % 5 for i in range(200)]] + rng.normal(scale=0.9, size=(200, 16))
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    svc = SVC(C=10.0, kernel="rbf", gamma=1.0, decision_function_shape="ovr").fit(dense, labels)
+    queries = rng.normal(size=(40, 16))
+    queries /= np.linalg.norm(queries, axis=1, keepdims=True)
+    fast = RbfMachine.from_svc(svc).decision_function(queries)
+    np.testing.assert_allclose(fast, svc.decision_function(queries), rtol=1e-9, atol=1e-9)
+    assert (fast.argmax(axis=1) == np.searchsorted(svc.classes_, svc.predict(queries))).mean() > 0.9
