@@ -4,6 +4,7 @@ in a fresh interpreter: the collector's state is process-wide."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -11,9 +12,9 @@ import textwrap
 from tests.conftest import REPO
 
 
-def _python(code: str) -> str:
+def _python(code: str, env: dict[str, str] | None = None) -> str:
     done = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], check=False, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+                          capture_output=True, text=True, timeout=120, env=env)
     assert done.returncode == 0, done.stderr[-3000:]
     return done.stdout
 
@@ -122,3 +123,21 @@ def test_rasa_train_freezes_what_survives_each_full_collection() -> None:
         print("ok")
     """)
     assert out.strip() == "ok"
+
+
+def test_rasa_commands_run_with_one_blas_thread_unless_the_operator_says_otherwise() -> None:
+    # `python -m bot.rasa_run --version` goes through main() like every Rasa command.
+    probe = """
+        import runpy, sys
+        sys.argv = ["bot.rasa_run", "--version"]
+        try:
+            runpy.run_module("bot.rasa_run", run_name="__main__")
+        except SystemExit:
+            pass
+        import threadpoolctl
+        print("BLAS", sorted({p["num_threads"] for p in threadpoolctl.threadpool_info()
+                              if p["internal_api"] == "openblas"}))
+    """
+    env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
+    assert "BLAS [1]" in _python(probe, env=env)
+    assert "BLAS [2]" in _python(probe, env={**env, "OPENBLAS_NUM_THREADS": "2"})
