@@ -176,3 +176,27 @@ def test_the_rbf_machine_scores_exactly_like_scikit_learns_svc() -> None:
     fast = RbfMachine.from_svc(svc).decision_function(queries)
     np.testing.assert_allclose(fast, svc.decision_function(queries), rtol=1e-9, atol=1e-9)
     assert (fast.argmax(axis=1) == np.searchsorted(svc.classes_, svc.predict(queries))).mean() > 0.9
+
+
+def test_the_fast_linear_scores_equal_scikit_learns_on_the_fitted_design(
+        tmp_path: Path, featurizer: SentenceEmbeddingFeaturizer) -> None:
+    from bot.nlu.intent_classifier import design
+
+    classifier, storage, resource = component(tmp_path)
+    classifier.train(training_data(featurizer))
+    context = ExecutionContext(GraphSchema({}), "test")
+    model = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage,
+                                        resource, context).model
+    texts = ["Was kostet der Reisepass?", "qqq zzz", "HALLO!!!", "tschüss  bis   bald",
+             "I want to talk to a human", "Reisepas verlängern bitte bitte", "ä"]
+    messages = [Message({TEXT: text}) for text in texts]
+    featurizer.process(messages)
+    from bot.nlu.intent_classifier import sentence_vectors
+
+    dense = sentence_vectors(messages, [])
+    expected = model.linear.decision_function(design(model, texts, dense))
+    np.testing.assert_allclose(model.linear_scores(texts, dense), expected, rtol=1e-9, atol=1e-9)
+    # the lookup tables are rebuilt after loading, not stored with the model
+    import pickle
+
+    assert "_scorer" in model.__dict__ and "_scorer" not in pickle.loads(pickle.dumps(model)).__dict__
