@@ -63,6 +63,13 @@ def component(tmp_path: Path, config: dict | None = None) -> tuple[LinearIntentC
     return LinearIntentClassifier.create(full, storage, resource, context), storage, resource
 
 
+def reloaded(storage: LocalModelStorage, resource: Resource) -> LinearIntentClassifier:
+    """The component as Rasa loads it from the model storage."""
+    context = ExecutionContext(GraphSchema({}), "test")
+    return LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage,
+                                       resource, context)
+
+
 def classify(classifier: LinearIntentClassifier, featurizer: SentenceEmbeddingFeaturizer,
              texts: list[str]) -> list[Message]:
     messages = [Message({TEXT: text}) for text in texts]
@@ -74,9 +81,7 @@ def test_unseen_wordings_typos_and_english_get_the_right_intent_after_reloading(
         tmp_path: Path, featurizer: SentenceEmbeddingFeaturizer) -> None:
     classifier, storage, resource = component(tmp_path)
     classifier.train(training_data(featurizer))
-    context = ExecutionContext(GraphSchema({}), "test")
-    loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage,
-                                         resource, context)
+    loaded = reloaded(storage, resource)
     wanted = {
         "was kostet der personalausweis": "ask_service",
         "Reisepas verlängern": "ask_service",
@@ -120,9 +125,7 @@ def test_an_untrained_component_changes_nothing(tmp_path: Path,
                                                  featurizer: SentenceEmbeddingFeaturizer) -> None:
     classifier, storage, resource = component(tmp_path)
     classifier.train(TrainingData([]))  # e.g. a model trained on stories only
-    context = ExecutionContext(GraphSchema({}), "test")
-    loaded = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage,
-                                         resource, context)
+    loaded = reloaded(storage, resource)
     message, = classify(loaded, featurizer, ["Hallo"])
     assert message.get(INTENT) is None
 
@@ -184,9 +187,7 @@ def test_the_fast_linear_scores_equal_scikit_learns_on_the_fitted_design(
 
     classifier, storage, resource = component(tmp_path)
     classifier.train(training_data(featurizer))
-    context = ExecutionContext(GraphSchema({}), "test")
-    model = LinearIntentClassifier.load(LinearIntentClassifier.get_default_config(), storage,
-                                        resource, context).model
+    model = reloaded(storage, resource).model
     texts = ["Was kostet der Reisepass?", "qqq zzz", "HALLO!!!", "tschüss  bis   bald",
              "I want to talk to a human", "Reisepas verlängern bitte bitte", "ä"]
     messages = [Message({TEXT: text}) for text in texts]
