@@ -14,8 +14,8 @@ it and replaces ``intent`` and ``intent_ranking``.
 
 The machines' scores become confidences by a softmax whose temperature is fitted on
 out-of-fold scores of the training data (lowest log loss), so the FallbackClassifier's threshold
-reads as a probability. Everything here is scikit-learn, trains in seconds and costs well under a
-millisecond per message.
+reads as a probability. Trained with scikit-learn in seconds; at run time the same scores come
+from lookup tables and matrix products (``LinearScorer``, ``RbfMachine``), ≈ 0.24 ms per message.
 """
 
 from __future__ import annotations
@@ -214,9 +214,15 @@ class LinearScorer:
 
 
 def design(model: IntentModel, texts: list[str], dense: np.ndarray) -> csr_matrix:
+    """The matrix the linear machine is fitted on (LinearScorer computes its products)."""
+    return design_matrix(model.chars, model.words, model.word_weight, texts, dense)
+
+
+def design_matrix(chars: TfidfVectorizer, words: TfidfVectorizer, word_weight: float,
+                  texts: list[str], dense: np.ndarray) -> csr_matrix:
     return hstack([
-        model.chars.transform(texts),
-        model.words.transform(texts) * model.word_weight,
+        chars.transform(texts),
+        words.transform(texts) * word_weight,
         csr_matrix(dense),
     ]).tocsr()
 
@@ -251,11 +257,7 @@ def fit_model(texts: list[str], labels: list[str], dense: np.ndarray,
                             min_df=min(config["char_min_df"], len(texts)))
     words = TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
                             token_pattern=r"(?u)\b\w+\b")
-    x = hstack([
-        chars.fit_transform(texts),
-        words.fit_transform(texts) * config["word_weight"],
-        csr_matrix(dense),
-    ]).tocsr()
+    x = design_matrix(chars.fit(texts), words.fit(texts), config["word_weight"], texts, dense)
     linear = LinearSVC(C=config["C"], max_iter=10000, random_state=config["random_seed"])
     linear.fit(x, labels)
     rbf = None
