@@ -23,6 +23,7 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
 import joblib
@@ -109,16 +110,23 @@ def ovr_scores(ovo: np.ndarray, n_classes: int) -> np.ndarray:
     Votes per class plus the summed confidences squashed into (-1/3, 1/3), as in
     ``sklearn.utils.multiclass._ovr_decision_function(ovo < 0, -ovo, n_classes)``.
     """
-    first, second = np.triu_indices(n_classes, k=1)  # libsvm's pair order
+    toward_first, toward_second = _pair_members(n_classes)
+    second_wins = (ovo < 0).astype(np.float64)
+    votes = (1.0 - second_wins) @ toward_first + second_wins @ toward_second
+    confidence = ovo @ (toward_first - toward_second)
+    return votes + confidence / (3 * (np.abs(confidence) + 1))
+
+
+@lru_cache(maxsize=8)
+def _pair_members(n_classes: int) -> tuple[np.ndarray, np.ndarray]:
+    """(n_pairs, n_classes) indicators of each pair's first and second class, libsvm's order."""
+    first, second = np.triu_indices(n_classes, k=1)
     pairs = np.arange(len(first))
     toward_first = np.zeros((len(first), n_classes))
     toward_first[pairs, first] = 1.0
     toward_second = np.zeros((len(first), n_classes))
     toward_second[pairs, second] = 1.0
-    second_wins = (ovo < 0).astype(np.float64)
-    votes = (1.0 - second_wins) @ toward_first + second_wins @ toward_second
-    confidence = ovo @ (toward_first - toward_second)
-    return votes + confidence / (3 * (np.abs(confidence) + 1))
+    return toward_first, toward_second
 
 
 @dataclass
@@ -182,7 +190,7 @@ class _Block:
 class LinearScorer:
     """The linear machine's decision function for one message at a time, without scipy.
 
-    ``LinearSVC.decision_function(design(...))`` spends ≈ 1 ms per message in the vectorizers'
+    ``LinearSVC.decision_function(design_matrix(...))`` spends ≈ 1 ms per message in the vectorizers'
     and sparse matrices' bookkeeping; the same sums over the ~100 n-grams a message has take a
     tenth of that. Same numbers (tests/nlu/test_intent_classifier.py).
     """
@@ -213,13 +221,9 @@ class LinearScorer:
         return rows[:, 0] if rows.shape[1] == 1 else rows
 
 
-def design(model: IntentModel, texts: list[str], dense: np.ndarray) -> csr_matrix:
-    """The matrix the linear machine is fitted on (LinearScorer computes its products)."""
-    return design_matrix(model.chars, model.words, model.word_weight, texts, dense)
-
-
 def design_matrix(chars: TfidfVectorizer, words: TfidfVectorizer, word_weight: float,
                   texts: list[str], dense: np.ndarray) -> csr_matrix:
+    """The matrix the linear machine is fitted on (LinearScorer computes its products)."""
     return hstack([
         chars.transform(texts),
         words.transform(texts) * word_weight,
@@ -240,9 +244,9 @@ def softmax(scores: np.ndarray) -> np.ndarray:
     return exp / exp.sum(axis=1, keepdims=True)
 
 
-def unit_rows(matrix: np.ndarray) -> np.ndarray:
-    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
-    return matrix / np.where(norms > 0, norms, 1.0)
+def unit(vector: np.ndarray) -> np.ndarray:
+    norm = np.linalg.norm(vector)
+    return vector / norm if norm > 0 else vector
 
 
 def fit_model(texts: list[str], labels: list[str], dense: np.ndarray,
@@ -317,7 +321,7 @@ def sentence_vectors(messages: list[Message], featurizers: list[str]) -> np.ndar
         ]
         if not parts:
             return None
-        rows.append(np.concatenate([unit_rows(p[None, :])[0] for p in parts]))
+        rows.append(np.concatenate([unit(p) for p in parts]))
     return np.vstack(rows).astype(np.float64)
 
 

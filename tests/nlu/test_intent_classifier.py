@@ -183,7 +183,7 @@ def test_the_rbf_machine_scores_exactly_like_scikit_learns_svc() -> None:
 
 def test_the_fast_linear_scores_equal_scikit_learns_on_the_fitted_design(
         tmp_path: Path, featurizer: SentenceEmbeddingFeaturizer) -> None:
-    from bot.nlu.intent_classifier import design
+    from bot.nlu.intent_classifier import design_matrix
 
     classifier, storage, resource = component(tmp_path)
     classifier.train(training_data(featurizer))
@@ -195,7 +195,8 @@ def test_the_fast_linear_scores_equal_scikit_learns_on_the_fitted_design(
     from bot.nlu.intent_classifier import sentence_vectors
 
     dense = sentence_vectors(messages, [])
-    expected = model.linear.decision_function(design(model, texts, dense))
+    expected = model.linear.decision_function(
+        design_matrix(model.chars, model.words, model.word_weight, texts, dense))
     np.testing.assert_allclose(model.linear_scores(texts, dense), expected, rtol=1e-9, atol=1e-9)
     # the lookup tables are rebuilt after loading, not stored with the model
     import pickle
