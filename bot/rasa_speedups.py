@@ -50,11 +50,14 @@ PostgreSQL), Rasa saves a tracker by first *counting* its stored events of the l
 about a fifth of a cluster Rasa's time per turn. The tracker it saves is the one it retrieved
 for this message, by the same query, under the conversation's lock, so that count is the
 number of events retrieved. It is kept on the tracker at retrieval and set after each save (all
-of the tracker's events are stored then); a tracker that was neither retrieved nor saved this
-way (new, or from another path) is counted Rasa's way. Rows are read and written in bulk: the
-retrieval selects only the ``data`` column of Rasa's own query (rows, not one ORM object per
-event) and a save is one multi-row INSERT in Rasa's session instead of one ORM object per
-event. Per turn on PostgreSQL, retrieve + save cost ≈ 2.1 instead of 4.0 ms of CPU.
+of the tracker's events are stored then); a retrieval that found no event at all means the new
+tracker Rasa creates next has none stored either. A tracker that was neither retrieved nor saved
+this way is counted Rasa's way. Rows are read and written in bulk: the retrieval selects only
+the ``data`` column of Rasa's own query (rows, not one ORM object per event) and a save is one
+multi-row INSERT instead of one ORM object per event. On PostgreSQL through psycopg2 both run
+as Rasa's own statements, compiled once, on a connection of Rasa's pool in autocommit mode: one
+round trip each instead of BEGIN, statement, COMMIT/ROLLBACK in an ORM session (a multi-row
+INSERT is atomic on its own).
 
 **Connections to the action server kept alive.** Rasa opens a new HTTP session, and so a new
 TCP connection, for every action call, and closes it after the answer. Calls to the action
@@ -86,6 +89,8 @@ original_graph_run: Any = None  # Rasa's own DaskGraphRunner.run
 original_rasa_predict: Any = None  # Rasa's own RasaModel._rasa_predict
 direct_predict_calls = 0  # predictions that called the traced function directly
 sql_saves_without_count = 0  # SQL tracker saves that reused the retrieved event count
+sql_raw_reads = 0  # ... tracker reads and saves through the raw PostgreSQL statements
+sql_raw_writes = 0
 original_sql_store: Any = None  # Rasa's own SQLTrackerStore (retrieve, save, _additional_events)
 ted_runs = 0  # TED predictions made through the gate in this process
 ted_skips = 0  # ... and left out because they could not have been chosen
@@ -566,6 +571,134 @@ def _install_sequential_graph_runs() -> None:
 _STORED_EVENTS = "_bot_sql_stored_events"
 
 
+# Senders whose latest retrieval found no stored event at all (per store; Rasa then creates and
+# saves a new tracker, whose stored count is therefore 0). Bounded: forgetting one only costs
+# Rasa's count query.
+_EMPTY_SENDERS = "_bot_sql_empty_senders"
+_EMPTY_SENDERS_MAX = 10_000
+_RAW_SQL = "_bot_sql_raw_statements"
+_SENDER_PLACEHOLDER = "\x00bot-sender\x00"  # stands for the sender id while compiling
+
+
+def _empty_senders(store: Any) -> set[str]:
+    senders = store.__dict__.get(_EMPTY_SENDERS)
+    if senders is None or len(senders) > _EMPTY_SENDERS_MAX:
+        senders = store.__dict__[_EMPTY_SENDERS] = set()
+    return senders
+
+
+def _event_row(sender_id: str, event: Any, intent_name_key: str) -> dict[str, Any]:
+    """The row Rasa's SQLTrackerStore.save stores for an event (same columns, same values)."""
+    import json
+
+    data = event.as_dict()
+    return {
+        "sender_id": sender_id,
+        "type_name": event.type_name,
+        "timestamp": data.get("timestamp"),
+        "intent_name": data.get("parse_data", {}).get("intent", {}).get(intent_name_key),
+        "action_name": data.get("name"),
+        "data": json.dumps(data),
+    }
+
+
+class _CompiledSelect:
+    """One of Rasa's event queries compiled once for the store's dialect; ``bind`` puts the
+    sender id into every parameter that held it."""
+
+    def __init__(self, query: Any, dialect: Any) -> None:
+        compiled = query.statement.compile(dialect=dialect)
+        self.sql = compiled.string
+        self._params = dict(compiled.params)
+        self._sender_keys = [k for k, v in self._params.items() if v == _SENDER_PLACEHOLDER]
+        if not self._sender_keys:
+            raise ValueError("the sender id is not a parameter of the query")
+
+    def bind(self, sender_id: str) -> dict[str, Any]:
+        params = dict(self._params)
+        for key in self._sender_keys:
+            params[key] = sender_id
+        return params
+
+
+class _RawStatements:
+    """Rasa's SQL tracker store statements on PostgreSQL (psycopg2), run on a pooled connection
+    of Rasa's own engine in autocommit mode: one round trip for a read and one for a save (a
+    single multi-row INSERT is atomic on its own), instead of a session with BEGIN, the
+    statement and COMMIT or ROLLBACK, and without the ORM's per-call query building."""
+
+    COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
+
+    def __init__(self, store: Any) -> None:
+        dialect = store.engine.dialect
+        with store.session_scope() as session:  # builds the queries; no statement is sent
+            self.select_latest = _CompiledSelect(store._event_query(
+                session, _SENDER_PLACEHOLDER, fetch_events_from_all_sessions=False,
+            ).with_entities(store.SQLEvent.data), dialect)
+            self.select_all = _CompiledSelect(store._event_query(
+                session, _SENDER_PLACEHOLDER, fetch_events_from_all_sessions=True,
+            ).with_entities(store.SQLEvent.data), dialect)
+        preparer = dialect.identifier_preparer
+        columns = ", ".join(preparer.quote(c) for c in self.COLUMNS)
+        self.insert_sql = (f"INSERT INTO {preparer.format_table(store.SQLEvent.__table__)} "
+                           f"({columns}) VALUES %s")
+
+    @staticmethod
+    def _execute(engine: Any, sql: str, work: Any) -> Any:
+        import psycopg2
+        from sqlalchemy.exc import DBAPIError
+
+        conn = engine.raw_connection()
+        try:
+            dbapi = conn.dbapi_connection
+            dbapi.autocommit = True
+            try:
+                with dbapi.cursor() as cursor:
+                    result = work(cursor)
+            finally:
+                if not dbapi.closed:
+                    dbapi.autocommit = False
+        except BaseException as err:
+            conn.invalidate()  # a broken connection must not go back to the pool
+            if isinstance(err, psycopg2.Error):
+                # The error class Rasa's session path raises (OperationalError, ...), without
+                # the parameters: they hold citizens' words.
+                raise DBAPIError.instance(sql, None, err, psycopg2.Error,
+                                          hide_parameters=True) from err
+            raise
+        finally:
+            conn.close()  # back to the pool
+        return result
+
+    def run(self, engine: Any, sql: str, params: dict[str, Any]) -> list[Any]:
+        def fetch(cursor: Any) -> list[Any]:
+            cursor.execute(sql, params)
+            return cursor.fetchall()
+        return self._execute(engine, sql, fetch)
+
+    def insert(self, engine: Any, rows: list[dict[str, Any]]) -> None:
+        from psycopg2.extras import execute_values
+
+        values = [tuple(row[c] for c in self.COLUMNS) for row in rows]
+        self._execute(engine, self.insert_sql, lambda cursor: execute_values(
+            cursor, self.insert_sql, values, page_size=len(values)))
+
+
+def _raw_statements(store: Any) -> _RawStatements | None:
+    """The store's raw statements, or None where Rasa's session path stays (not PostgreSQL
+    through psycopg2, or a PostgreSQL schema that Rasa checks for in every session)."""
+    import os
+
+    from rasa.core.constants import POSTGRESQL_SCHEMA
+
+    if _RAW_SQL not in store.__dict__:
+        dialect = store.engine.dialect
+        usable = (dialect.name == "postgresql" and dialect.driver == "psycopg2"
+                  and not os.environ.get(POSTGRESQL_SCHEMA))
+        store.__dict__[_RAW_SQL] = _RawStatements(store) if usable else None
+    return store.__dict__[_RAW_SQL]
+
+
 def _install_sql_save_without_count() -> None:
     import itertools
     import json
@@ -582,12 +715,26 @@ def _install_sql_save_without_count() -> None:
     async def retrieve_rows(self: SQLTrackerStore, sender_id: str,
                             fetch_events_from_all_sessions: bool) -> Any:
         # Rasa's query, but only the one column it reads: rows, not ORM objects.
-        with self.session_scope() as session:
-            rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).with_entities(self.SQLEvent.data).all()
+        global sql_raw_reads
+        statements = _raw_statements(self)
+        if statements is not None:
+            sql_raw_reads += 1
+            select = statements.select_all if fetch_events_from_all_sessions \
+                else statements.select_latest
+            rows = statements.run(self.engine, select.sql, select.bind(sender_id))
+        else:
+            with self.session_scope() as session:
+                rows = self._event_query(
+                    session, sender_id,
+                    fetch_events_from_all_sessions=fetch_events_from_all_sessions,
+                ).with_entities(self.SQLEvent.data).all()
         events = [json.loads(data) for (data,) in rows]
-        if not (self.domain and events):
+        if not self.domain:
+            return None
+        if not events:
+            if not fetch_events_from_all_sessions:
+                # Nothing stored: the tracker Rasa now creates and saves has no stored events.
+                _empty_senders(self).add(sender_id)
             return None
         tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         if not fetch_events_from_all_sessions:
@@ -597,6 +744,8 @@ def _install_sql_save_without_count() -> None:
     def additional_events_known(self: SQLTrackerStore, session: Any, tracker: Any) -> Any:
         global sql_saves_without_count
         stored = getattr(tracker, _STORED_EVENTS, None)
+        if stored is None and tracker.sender_id in _empty_senders(self):
+            stored = 0
         if stored is None or stored > len(tracker.events):
             return additional_events(self, session, tracker)
         sql_saves_without_count += 1
@@ -604,23 +753,25 @@ def _install_sql_save_without_count() -> None:
 
     async def save_rows(self: SQLTrackerStore, tracker: Any) -> None:
         # Rasa's save with one multi-row INSERT instead of one ORM object per event.
+        global sql_raw_writes
         await self.stream_events(tracker)
-        with self.session_scope() as session:
-            rows = []
-            for event in self._additional_events(session, tracker):
-                data = event.as_dict()
-                rows.append({
-                    "sender_id": tracker.sender_id,
-                    "type_name": event.type_name,
-                    "timestamp": data.get("timestamp"),
-                    "intent_name": data.get("parse_data", {}).get("intent", {}).get(
-                        INTENT_NAME_KEY),
-                    "action_name": data.get("name"),
-                    "data": json.dumps(data),
-                })
+        statements = _raw_statements(self)
+        known = getattr(tracker, _STORED_EVENTS, None) is not None \
+            or tracker.sender_id in _empty_senders(self)
+        if statements is not None and known:
+            rows = [_event_row(tracker.sender_id, event, INTENT_NAME_KEY)
+                    for event in self._additional_events(None, tracker)]
             if rows:
-                session.execute(self.SQLEvent.__table__.insert(), rows)
-            session.commit()
+                sql_raw_writes += 1
+                statements.insert(self.engine, rows)
+        else:
+            with self.session_scope() as session:
+                rows = [_event_row(tracker.sender_id, event, INTENT_NAME_KEY)
+                        for event in self._additional_events(session, tracker)]
+                if rows:
+                    session.execute(self.SQLEvent.__table__.insert(), rows)
+                session.commit()
+        _empty_senders(self).discard(tracker.sender_id)
         # Every event of this tracker object is stored now (Rasa assumes as much at its count).
         setattr(tracker, _STORED_EVENTS, len(tracker.events))
 

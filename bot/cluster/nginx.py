@@ -24,6 +24,13 @@ INSTALL_HINT = ("nginx ist nicht installiert (Debian: apt-get install -y nginx; 
                 "`make run-cluster` installiert es als root selbst).")
 HEALTH_PATH = "/nginx-health"
 FAIL_TIMEOUT = "10s"
+# Idle connections nginx keeps open to each upstream. Without them nginx opens (and the
+# instance accepts and tears down) a new TCP connection for every request on every hop.
+KEEPALIVE_CONNECTIONS = 32
+# Shorter than every upstream's own idle timeout (Rasa SDK's Sanic 5 s, Rasa 120 s, the gateway's
+# aiohttp 75 s), so nginx closes an idle connection before the instance does and never sends a
+# request into a connection the instance is closing.
+KEEPALIVE_TIMEOUT = "4s"
 # The gateway pings its sockets every 30 s, so a quiet minute means the gateway is gone.
 SOCKET_READ_TIMEOUT = "75s"
 # When no gateway can answer (all down, or one died with the request), citizens get the API's
@@ -63,7 +70,9 @@ def _upstream(name: str, ports: tuple[int, ...]) -> list[str]:
     servers = [f"        server {INTERNAL_HOST}:{p} max_fails=1 fail_timeout={FAIL_TIMEOUT};"
                for p in ports]
     # The zone shares which instance failed between nginx's worker processes.
-    return [f"    upstream {name} {{", f"        zone {name} 64k;", *servers, "    }"]
+    return [f"    upstream {name} {{", f"        zone {name} 64k;", *servers,
+            f"        keepalive {KEEPALIVE_CONNECTIONS};",
+            f"        keepalive_timeout {KEEPALIVE_TIMEOUT};", "    }"]
 
 
 def _balancer(listen: str, upstream: str, read_timeout: str, extra: list[str], *,
@@ -120,12 +129,20 @@ def render_config(layout: ClusterLayout, *, prefix: Path, user: str | None) -> s
         "    access_log off;  # no citizen addresses on disk",
         "    server_tokens off;",
         "    client_max_body_size 1m;",
+        # Bodies up to the limit stay in memory: a larger one (Rasa sends the whole tracker to
+        # the action servers) would otherwise be written to a temporary file — citizens' words
+        # on disk — and sent on in a second segment that waits for a delayed ACK (≈ 40 ms per
+        # request on a kept-alive connection).
+        "    client_body_buffer_size 1m;",
+        "    proxy_max_temp_file_size 0;  # answers larger than the buffers are streamed, not stored",
         f"    client_body_temp_path {temp / 'client_body'};",
         f"    proxy_temp_path {temp / 'proxy'};",
         f"    fastcgi_temp_path {temp / 'fastcgi'};",
         f"    uwsgi_temp_path {temp / 'uwsgi'};",
         f"    scgi_temp_path {temp / 'scgi'};",
-        "    map $http_upgrade $connection_upgrade { default upgrade; '' close; }",
+        # A WebSocket upgrade is passed on; any other request keeps the upstream connection
+        # (an empty Connection header: nginx's keepalive, not "close").
+        "    map $http_upgrade $connection_upgrade { default upgrade; '' ''; }",
         *_upstream("gateways", layout.gateway_ports),
         *_upstream("rasa_servers", layout.rasa_ports),
         *_upstream("action_servers", layout.action_ports),

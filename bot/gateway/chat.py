@@ -134,6 +134,7 @@ class ChatService:
                 state = await self._store.conversation(conversation_id)
                 (seq,) = await self._store.append(conversation_id, [("citizen", text, {})],
                                                   channel=channel)
+                self._message_stored(seq, channel)
                 return await self._respond(conversation_id, text, seq, state, channel, None)
         deadline = asyncio.get_running_loop().time() + REPEAT_WAIT
         while True:
@@ -141,6 +142,8 @@ class ChatService:
                 turn = await self._store.claim_turn(conversation_id, message_id, text,
                                                     channel=channel, lease=TURN_LEASE)
                 state = turn.state
+                if turn.created:
+                    self._message_stored(turn.seq, channel)
                 if turn.text != text:
                     raise MessageIdReused(message_id)
                 if turn.status is TurnStatus.DONE and turn.result is not None:
@@ -160,6 +163,10 @@ class ChatService:
             if asyncio.get_running_loop().time() >= deadline:
                 raise TurnInProgress(message_id)
             await asyncio.sleep(0.2)
+
+    def _message_stored(self, seq: int, channel: str) -> None:
+        """A citizen message was stored (once per message, not for a repeat) as number ``seq``
+        of its conversation; a hook for metrics."""
 
     async def _respond(self, conversation_id: str, text: str, seq: int,
                        state: ConversationState | None, channel: str,

@@ -162,27 +162,27 @@ def dialogue_trace(metrics: GatewayMetrics) -> aiohttp.TraceConfig:
 
 # -- chat turns --------------------------------------------------------------------------------
 class MeasuredChatService(ChatService):
-    """The chat service, counting turns by transport and outcome and new conversations."""
+    """The chat service, counting turns by transport and outcome and new conversations.
+
+    A conversation starts with its first citizen message (number 1), counted when it is stored,
+    so also when the dialogue then fails; the store says so, no extra read per turn."""
 
     def __init__(self, store: Store, dialogue: RasaClient, metrics: GatewayMetrics) -> None:
         super().__init__(store, dialogue)
-        self._measured_store = store
         self._metrics = metrics
+
+    def _message_stored(self, seq: int, channel: str) -> None:
+        if seq == 1:
+            self._metrics.conversations_started.labels(channel).inc()
 
     async def turn(self, conversation_id: str, text: str, *, channel: str = "web",
                    **kwargs: Any) -> ChatResult:
         transport = TRANSPORT.get(channel)
-        new = False
-        with contextlib.suppress(Exception):  # the turn itself reports a store failure
-            new = await self._measured_store.conversation(conversation_id) is None
         try:
             result = await super().turn(conversation_id, text, channel=channel, **kwargs)
         except Exception:
             self._metrics.chat_turns.labels(transport, Outcome.ERROR.value).inc()
             raise
-        finally:
-            if new:
-                self._metrics.conversations_started.labels(channel).inc()
         outcome = classify([m.to_wire() for m in result.messages], result.handoff)
         self._metrics.chat_turns.labels(transport, outcome.value).inc()
         return result

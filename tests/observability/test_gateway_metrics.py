@@ -42,6 +42,11 @@ async def test_requests_turns_and_dialogue_latency_are_counted(client: TestClien
                       ("c-2", "Ich brauche einen Pass"), ("c-2", "Drachen zähmen"),
                       ("c-3", "Ausweis")]:
         assert (await _chat(client, cid, text)).status == 200
+    # A client's repeat of a first message (same message id) is answered from the store: the
+    # conversation started once (both requests count as turns, the repeat from the store).
+    repeat = {"conversation_id": "c-4", "text": "Hallo", "message_id": "m-1"}
+    for _ in range(2):
+        assert (await client.post("/api/v1/chat", json=repeat)).status == 200
     assert (await client.post("/api/v1/chat", json={"conversation_id": "c-1"})).status == 400
     assert (await client.get("/api/v1/conversations/c-1/messages")).status == 200
     assert (await client.get("/api/v1/conversations/unbekannt/messages")).status == 404
@@ -52,20 +57,20 @@ async def test_requests_turns_and_dialogue_latency_are_counted(client: TestClien
         return value(after, name, **labels) - value(before, name, **labels)
 
     requests = "buergerbot_http_requests_total"
-    assert moved(requests, route="/api/v1/chat", method="POST", status="200") == 5
+    assert moved(requests, route="/api/v1/chat", method="POST", status="200") == 7
     assert moved(requests, route="/api/v1/chat", method="POST", status="400") == 1
     assert moved(requests, route=MESSAGES_ROUTE, method="GET", status="200") == 1
     assert moved(requests, route=MESSAGES_ROUTE, method="GET", status="404") == 1
     assert moved(requests, route="unmatched", method="GET", status="404") == 1
     assert moved("buergerbot_http_request_duration_seconds_count",
-                 route="/api/v1/chat", method="POST") == 6
+                 route="/api/v1/chat", method="POST") == 8
     turns = "buergerbot_chat_turns_total"
-    assert moved(turns, channel="web", outcome="other") == 1
+    assert moved(turns, channel="web", outcome="other") == 3
     assert moved(turns, channel="web", outcome="answered") == 2
     assert moved(turns, channel="web", outcome="clarify") == 1
     assert moved(turns, channel="web", outcome="abstain") == 1
-    assert moved("buergerbot_conversations_started_total", channel="web") == 3
-    assert moved("buergerbot_dialogue_request_duration_seconds_count", result="ok") == 5
+    assert moved("buergerbot_conversations_started_total", channel="web") == 4
+    assert moved("buergerbot_dialogue_request_duration_seconds_count", result="ok") == 6
     # No conversation id, text or address in any label.
     labels = " ".join(v for _name, ls in after for _k, v in ls)
     assert "c-1" not in labels and "unbekannt" not in labels and "127.0.0.1" not in labels

@@ -472,10 +472,18 @@ async def test_sql_tracker_store_stores_and_reads_what_rasa_does(
         fast_db, rasa_db = cluster.create_database(), cluster.create_database()
     rasa_speedups.install()
     before = rasa_speedups.sql_saves_without_count
+    raw_before = rasa_speedups.sql_raw_reads, rasa_speedups.sql_raw_writes
     fast, fast_read = await _sql_conversation(fast_db, patched=True)
-    assert rasa_speedups.sql_saves_without_count - before == 3
+    # the new tracker (its retrieval found nothing) and the three messages: no count query
+    assert rasa_speedups.sql_saves_without_count - before == 4
+    raw = (rasa_speedups.sql_raw_reads - raw_before[0],
+           rasa_speedups.sql_raw_writes - raw_before[1])
+    # On PostgreSQL every read (4 + the two read-backs) and save (the new tracker's first
+    # action_listen + 3 messages) went through the compiled statements; SQLite keeps Rasa's
+    # session path.
+    assert raw == ((6, 4) if backend == "postgresql" else (0, 0))
     reference, reference_read = await _sql_conversation(rasa_db, patched=False)
-    assert rasa_speedups.sql_saves_without_count - before == 3
+    assert rasa_speedups.sql_saves_without_count - before == 4
     assert fast == reference
     assert fast_read == reference_read
     # the first action_listen, 4 events per message and 3 for the new session: none twice
