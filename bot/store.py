@@ -186,6 +186,15 @@ def async_url(url: str) -> str:
     return url
 
 
+# Connections a gateway process keeps open to PostgreSQL. At most this many, none opened beyond
+# it: a turn waits for a free connection instead (SQLAlchemy's pool_timeout, 30 s), so two
+# gateways and the Rasa servers' few stay inside PostgreSQL's default max_connections (100).
+# Under load a gateway's connections are busy for longer than their statements take (the event
+# loop is busy with other turns), so with 25 conversations per gateway 16 were not enough.
+PG_POOL_SIZE = 32
+PG_POOL_OVERFLOW = 0
+
+
 @dataclass(frozen=True, slots=True)
 class StoredMessage:
     seq: int
@@ -302,6 +311,12 @@ class Store:
                 # the schema read) for every transaction. A pool of WAL connections is safe
                 # for one file; the pool size bounds transactions open at once.
                 options.update(poolclass=AsyncAdaptedQueuePool, pool_size=8, max_overflow=8)
+        else:
+            # SQLAlchemy's default keeps 5 connections and closes any other one when it is
+            # returned: under load a burst of turns then opened and closed a PostgreSQL
+            # connection (a backend process, a SCRAM login on both sides, the statements
+            # prepared again) every 13 messages. Kept open instead: PG_POOL_SIZE.
+            options.update(pool_size=PG_POOL_SIZE, max_overflow=PG_POOL_OVERFLOW)
         # hide_parameters: a failing statement's error message must not carry citizens' texts
         # into logs (see docs/PRIVACY.md).
         engine = create_async_engine(full, hide_parameters=True, **options)
