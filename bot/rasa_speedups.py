@@ -649,8 +649,8 @@ class _RawStatements:
         from sqlalchemy.exc import DBAPIError
 
         conn = engine.raw_connection()
+        dbapi = conn.dbapi_connection
         try:
-            dbapi = conn.dbapi_connection
             dbapi.autocommit = True
             try:
                 with dbapi.cursor() as cursor:
@@ -661,10 +661,16 @@ class _RawStatements:
         except BaseException as err:
             conn.invalidate()  # a broken connection must not go back to the pool
             if isinstance(err, psycopg2.Error):
+                disconnect = engine.dialect.is_disconnect(err, dbapi, None)
+                if disconnect:
+                    # PostgreSQL went away: the other pooled connections are as dead as this
+                    # one. A new pool, as SQLAlchemy's own path does on a disconnect, so only
+                    # this turn fails and not one per pooled connection.
+                    engine.dispose()
                 # The error class Rasa's session path raises (OperationalError, ...), without
                 # the parameters: they hold citizens' words.
-                raise DBAPIError.instance(sql, None, err, psycopg2.Error,
-                                          hide_parameters=True) from err
+                raise DBAPIError.instance(sql, None, err, psycopg2.Error, hide_parameters=True,
+                                          connection_invalidated=disconnect) from err
             raise
         finally:
             conn.close()  # back to the pool

@@ -493,3 +493,47 @@ async def test_sql_tracker_store_stores_and_reads_what_rasa_does(
     assert [e["event"] for e in latest][:2] == ["session_started", "action"]  # the new session
     assert len(latest) == 2 + 4
     assert slots["service"] == "s2"
+
+
+async def test_sql_tracker_store_fails_one_read_after_postgresql_dropped_its_connections(
+        pg_cluster: Any) -> None:
+    """After PostgreSQL dropped every connection (as in a restart), the next read through the
+    raw statements fails with the error class of Rasa's own path and the one after works,
+    however many dead connections the pool held: the pool is replaced, not drained one turn
+    at a time."""
+    from urllib.parse import urlsplit
+
+    import psycopg2
+    import sqlalchemy as sa
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import UserUttered
+
+    from bot import rasa_speedups
+
+    rasa_speedups.install()
+    where = pg_cluster.create_database()
+    domain = Domain.from_yaml("version: '3.1'\nintents: [greet]\n")
+    store = _sql_store(domain, where)
+    try:
+        tracker = await store.get_or_create_tracker("citizen-1")
+        tracker.update(UserUttered("Hallo", {"name": "greet", "confidence": 1.0}))
+        await store.save(tracker)
+        held = [store.engine.raw_connection() for _ in range(3)]  # three pooled connections
+        for conn in held:
+            conn.close()
+        admin = psycopg2.connect(host="127.0.0.1", port=pg_cluster.port, user=pg_cluster.user,
+                                 dbname="postgres")
+        admin.autocommit = True
+        with admin.cursor() as cursor:
+            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                           "WHERE datname = %s", (urlsplit(where).path[1:],))
+            assert cursor.rowcount == 3
+        admin.close()
+        reads = rasa_speedups.sql_raw_reads
+        with pytest.raises(sa.exc.OperationalError):
+            await store.retrieve("citizen-1")
+        tracker = await store.retrieve("citizen-1")
+        assert rasa_speedups.sql_raw_reads - reads == 2
+        assert [e.text for e in tracker.events if isinstance(e, UserUttered)] == ["Hallo"]
+    finally:
+        store.engine.dispose()
