@@ -747,12 +747,17 @@ def _install_sql_save_without_count() -> None:
             setattr(tracker, _STORED_EVENTS, len(events))
         return tracker
 
-    def additional_events_known(self: SQLTrackerStore, session: Any, tracker: Any) -> Any:
-        global sql_saves_without_count
+    def known_stored(self: SQLTrackerStore, tracker: Any) -> int | None:
+        """How many of the tracker's events are stored, where that is known without a query."""
         stored = getattr(tracker, _STORED_EVENTS, None)
         if stored is None and tracker.sender_id in _empty_senders(self):
             stored = 0
-        if stored is None or stored > len(tracker.events):
+        return None if stored is None or stored > len(tracker.events) else stored
+
+    def additional_events_known(self: SQLTrackerStore, session: Any, tracker: Any) -> Any:
+        global sql_saves_without_count
+        stored = known_stored(self, tracker)
+        if stored is None:
             return additional_events(self, session, tracker)
         sql_saves_without_count += 1
         return itertools.islice(tracker.events, stored, len(tracker.events))
@@ -762,9 +767,8 @@ def _install_sql_save_without_count() -> None:
         global sql_raw_writes
         await self.stream_events(tracker)
         statements = _raw_statements(self)
-        known = getattr(tracker, _STORED_EVENTS, None) is not None \
-            or tracker.sender_id in _empty_senders(self)
-        if statements is not None and known:
+        if statements is not None and known_stored(self, tracker) is not None:
+            # No count query: the session _additional_events would need is not used.
             rows = [_event_row(tracker.sender_id, event, INTENT_NAME_KEY)
                     for event in self._additional_events(None, tracker)]
             if rows:
