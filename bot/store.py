@@ -189,8 +189,6 @@ def async_url(url: str) -> str:
 # Connections a gateway process keeps open to PostgreSQL. At most this many, none opened beyond
 # it: a turn waits for a free connection instead (SQLAlchemy's pool_timeout, 30 s), so two
 # gateways and the Rasa servers' few stay inside PostgreSQL's default max_connections (100).
-# Under load a gateway's connections are busy for longer than their statements take (the event
-# loop is busy with other turns), so with 25 conversations per gateway 16 were not enough.
 PG_POOL_SIZE = 32
 PG_POOL_OVERFLOW = 0
 
