@@ -630,6 +630,7 @@ class _RawStatements:
     COLUMNS = ("sender_id", "type_name", "timestamp", "intent_name", "action_name", "data")
 
     def __init__(self, store: Any) -> None:
+        self._engine = store.engine  # the same object after dispose(): only its pool is new
         dialect = store.engine.dialect
         with store.session_scope() as session:  # builds the queries; no statement is sent
             self.select_latest = _CompiledSelect(store._event_query(
@@ -643,11 +644,11 @@ class _RawStatements:
         self.insert_sql = (f"INSERT INTO {preparer.format_table(store.SQLEvent.__table__)} "
                            f"({columns}) VALUES %s")
 
-    @staticmethod
-    def _execute(engine: Any, sql: str, work: Any) -> Any:
+    def _execute(self, sql: str, work: Any) -> Any:
         import psycopg2
         from sqlalchemy.exc import DBAPIError
 
+        engine = self._engine
         conn = engine.raw_connection()
         dbapi = conn.dbapi_connection
         try:
@@ -676,17 +677,21 @@ class _RawStatements:
             conn.close()  # back to the pool
         return result
 
-    def run(self, engine: Any, sql: str, params: dict[str, Any]) -> list[Any]:
-        def fetch(cursor: Any) -> list[Any]:
-            cursor.execute(sql, params)
-            return cursor.fetchall()
-        return self._execute(engine, sql, fetch)
+    def read(self, sender_id: str, *, all_sessions: bool) -> list[Any]:
+        """The ``data`` rows of the sender's events (latest session, or all sessions)."""
+        select = self.select_all if all_sessions else self.select_latest
+        params = select.bind(sender_id)
 
-    def insert(self, engine: Any, rows: list[dict[str, Any]]) -> None:
+        def fetch(cursor: Any) -> list[Any]:
+            cursor.execute(select.sql, params)
+            return cursor.fetchall()
+        return self._execute(select.sql, fetch)
+
+    def insert(self, rows: list[dict[str, Any]]) -> None:
         from psycopg2.extras import execute_values
 
         values = [tuple(row[c] for c in self.COLUMNS) for row in rows]
-        self._execute(engine, self.insert_sql, lambda cursor: execute_values(
+        self._execute(self.insert_sql, lambda cursor: execute_values(
             cursor, self.insert_sql, values, page_size=len(values)))
 
 
@@ -725,9 +730,7 @@ def _install_sql_save_without_count() -> None:
         statements = _raw_statements(self)
         if statements is not None:
             sql_raw_reads += 1
-            select = statements.select_all if fetch_events_from_all_sessions \
-                else statements.select_latest
-            rows = statements.run(self.engine, select.sql, select.bind(sender_id))
+            rows = statements.read(sender_id, all_sessions=fetch_events_from_all_sessions)
         else:
             with self.session_scope() as session:
                 rows = self._event_query(
@@ -773,7 +776,7 @@ def _install_sql_save_without_count() -> None:
                     for event in self._additional_events(None, tracker)]
             if rows:
                 sql_raw_writes += 1
-                statements.insert(self.engine, rows)
+                statements.insert(rows)
         else:
             with self.session_scope() as session:
                 rows = [_event_row(tracker.sender_id, event, INTENT_NAME_KEY)
